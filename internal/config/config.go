@@ -1,0 +1,232 @@
+// Package config loads Relais' settings from an optional TOML file and RELAIS_*
+// environment variables (which win), applies defaults and validates them.
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/knadh/koanf/parsers/toml/v2"
+	"github.com/knadh/koanf/providers/file"
+	"github.com/knadh/koanf/v2"
+)
+
+// Config is every setting of a Relais process.
+type Config struct {
+	Addr      string  `koanf:"addr"`
+	BaseURL   string  `koanf:"base_url"`
+	Database  string  `koanf:"database"`
+	SMTPURL   string  `koanf:"smtp_url"`
+	MailFrom  string  `koanf:"mail_from"`
+	SecretKey string  `koanf:"secret_key"`
+	Lang      string  `koanf:"lang"`
+	Timezone  string  `koanf:"timezone"`
+	MailRate  float64 `koanf:"mail_rate"` // messages per second, 0 = unlimited
+	LogLevel  string  `koanf:"log_level"`
+	LogFormat string  `koanf:"log_format"`
+	// MaxUploadMB bounds press-kit uploads and the request body of upload routes.
+	MaxUploadMB int `koanf:"max_upload_mb"`
+	// SessionLifetime is the absolute lifetime of a staff session.
+	SessionLifetime time.Duration `koanf:"session_lifetime"`
+	// SessionIdle ends a staff session unused this long.
+	SessionIdle time.Duration `koanf:"session_idle"`
+	// LoginRate is how many failed logins per address and per account are allowed per 15 minutes.
+	LoginRate int `koanf:"login_rate"`
+	// FormRate is how many public form posts per address are allowed per minute.
+	FormRate int `koanf:"form_rate"`
+}
+
+// Defaults returns the settings used when nothing else is given: a working Relais on
+// SQLite, in French, in Lomé's time zone, with mail kept in the dev mailbox.
+func Defaults() Config {
+	return Config{
+		Addr:            ":8080",
+		BaseURL:         "http://localhost:8080",
+		Database:        "sqlite:data/relais.db",
+		MailFrom:        "Relais <relais@localhost>",
+		Lang:            "fr",
+		Timezone:        "Africa/Lome",
+		MailRate:        0,
+		LogLevel:        "info",
+		LogFormat:       "text",
+		MaxUploadMB:     10,
+		SessionLifetime: 12 * time.Hour,
+		SessionIdle:     2 * time.Hour,
+		LoginRate:       10,
+		FormRate:        20,
+	}
+}
+
+// Load reads file (optional) then the RELAIS_* variables given by getenv over the defaults.
+func Load(path string, getenv func(string) string) (Config, error) {
+	k := koanf.New(".")
+	cfg := Defaults()
+	if path != "" {
+		if err := k.Load(file.Provider(path), toml.Parser()); err != nil {
+			return cfg, fmt.Errorf("config file %s: %w", path, err)
+		}
+	}
+	for _, key := range Keys() {
+		if v := getenv("RELAIS_" + strings.ToUpper(key)); v != "" {
+			if err := k.Set(key, v); err != nil {
+				return cfg, fmt.Errorf("RELAIS_%s: %w", strings.ToUpper(key), err)
+			}
+		}
+	}
+	if err := k.UnmarshalWithConf("", &cfg, koanf.UnmarshalConf{Tag: "koanf", FlatPaths: true}); err != nil {
+		return cfg, fmt.Errorf("config: %s", cleanDecodeError(err))
+	}
+	return cfg, cfg.Validate()
+}
+
+// Keys lists every configuration key, as written in the TOML file.
+func Keys() []string {
+	return []string{"addr", "base_url", "database", "smtp_url", "mail_from", "secret_key", "lang",
+		"timezone", "mail_rate", "log_level", "log_format", "max_upload_mb", "session_lifetime",
+		"session_idle", "login_rate", "form_rate"}
+}
+
+func cleanDecodeError(err error) string {
+	s := err.Error()
+	// mapstructure errors read "1 error(s) decoding:\n\n* 'mail_rate' cannot parse ..."
+	if i := strings.Index(s, "* "); i >= 0 {
+		s = s[i+2:]
+	}
+	return strings.ReplaceAll(s, "\n", " ")
+}
+
+// Validate returns one clear error naming the first wrong key.
+func (c Config) Validate() error {
+	bad := func(key, format string, args ...any) error {
+		return fmt.Errorf("config: %s (RELAIS_%s): %s", key, strings.ToUpper(key), fmt.Sprintf(format, args...))
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return bad("addr", "%q is not host:port (for example :8080)", c.Addr)
+	}
+	u, err := url.Parse(c.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return bad("base_url", "%q must be an absolute http(s) URL such as https://relais.example.tg", c.BaseURL)
+	}
+	if _, _, err := ParseDatabase(c.Database); err != nil {
+		return bad("database", "%v", err)
+	}
+	if c.SMTPURL != "" {
+		if _, err := ParseSMTP(c.SMTPURL); err != nil {
+			return bad("smtp_url", "%v", err)
+		}
+	}
+	if _, err := ParseAddress(c.MailFrom); err != nil {
+		return bad("mail_from", "%q is not an e-mail address such as \"Ministère <contact@example.tg>\"", c.MailFrom)
+	}
+	if c.SecretKey != "" && len(c.SecretKey) < 32 {
+		return bad("secret_key", "must be at least 32 characters (or empty to generate one)")
+	}
+	if c.Lang != "fr" && c.Lang != "en" {
+		return bad("lang", "%q is not supported (fr or en)", c.Lang)
+	}
+	if _, err := time.LoadLocation(c.Timezone); err != nil || c.Timezone == "" {
+		return bad("timezone", "%q is not a time zone name such as Africa/Lome", c.Timezone)
+	}
+	if c.MailRate < 0 {
+		return bad("mail_rate", "must be 0 (unlimited) or a positive number of messages per second")
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return bad("log_level", "%q is not one of debug, info, warn, error", c.LogLevel)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return bad("log_format", "%q is not text or json", c.LogFormat)
+	}
+	if c.MaxUploadMB < 1 || c.MaxUploadMB > 100 {
+		return bad("max_upload_mb", "must be between 1 and 100")
+	}
+	if c.SessionLifetime < time.Minute {
+		return bad("session_lifetime", "must be at least 1m")
+	}
+	if c.SessionIdle < time.Minute {
+		return bad("session_idle", "must be at least 1m")
+	}
+	if c.LoginRate < 1 {
+		return bad("login_rate", "must be at least 1")
+	}
+	if c.FormRate < 1 {
+		return bad("form_rate", "must be at least 1")
+	}
+	return nil
+}
+
+// ParseDatabase splits the database URL into a driver name ("sqlite" or "postgres") and a DSN.
+func ParseDatabase(s string) (driver, dsn string, err error) {
+	switch {
+	case strings.HasPrefix(s, "sqlite:"):
+		p := strings.TrimPrefix(strings.TrimPrefix(s, "sqlite:"), "//")
+		if p == "" {
+			return "", "", fmt.Errorf("sqlite: needs a file path, for example sqlite:data/relais.db")
+		}
+		return "sqlite", p, nil
+	case strings.HasPrefix(s, "postgres://"), strings.HasPrefix(s, "postgresql://"):
+		if _, err := url.Parse(s); err != nil {
+			return "", "", fmt.Errorf("not a valid postgres URL")
+		}
+		return "postgres", s, nil
+	}
+	return "", "", fmt.Errorf("%q must start with sqlite: or postgres://", s)
+}
+
+// SMTP is a parsed smtp_url.
+type SMTP struct {
+	Host     string
+	Port     int
+	Username string
+	Password string
+	TLS      string // starttls, tls or none
+}
+
+// ParseSMTP parses smtp://user:pass@host:port?tls=starttls|tls|none.
+func ParseSMTP(s string) (SMTP, error) {
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme != "smtp" && u.Scheme != "smtps" {
+		return SMTP{}, fmt.Errorf("must look like smtp://user:password@host:587?tls=starttls")
+	}
+	out := SMTP{Host: u.Hostname(), TLS: u.Query().Get("tls")}
+	if out.Host == "" {
+		return SMTP{}, fmt.Errorf("has no host")
+	}
+	if out.TLS == "" {
+		out.TLS = "starttls"
+		if u.Scheme == "smtps" {
+			out.TLS = "tls"
+		}
+	}
+	if out.TLS != "starttls" && out.TLS != "tls" && out.TLS != "none" {
+		return SMTP{}, fmt.Errorf("tls=%q must be starttls, tls or none", out.TLS)
+	}
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"tls": "465", "starttls": "587", "none": "25"}[out.TLS]
+	}
+	if _, err := fmt.Sscanf(port, "%d", &out.Port); err != nil || out.Port < 1 || out.Port > 65535 {
+		return SMTP{}, fmt.Errorf("port %q is not a number between 1 and 65535", port)
+	}
+	if u.User != nil {
+		out.Username = u.User.Username()
+		out.Password, _ = u.User.Password()
+	}
+	return out, nil
+}
+
+// Redacted returns the URL with its password hidden, for logs.
+func Redacted(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
