@@ -181,3 +181,15 @@ func wrap(err error, what string) error {
 
 // IsDuplicate reports whether err is a unique-constraint violation.
 func IsDuplicate(err error) bool { return model.ErrorCode(err) == model.EConflict }
+
+// Describe names the database for logs, without credentials.
+func Describe(url string) string {
+	driver, dsn, err := config.ParseDatabase(url)
+	if err != nil {
+		return "?"
+	}
+	if driver == "sqlite" {
+		return "sqlite:" + dsn
+	}
+	return config.Redacted(dsn)
+}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"time"
 
-	"gorm.io/gorm"
-
 	"relais/internal/model"
 )
 
@@ -102,6 +100,11 @@ func (s *Store) RevokeUserAccess(ctx context.Context, userID int64, at time.Time
 	})
 }
 
+// EndUserSessions deletes every session of a user.
+func (s *Store) EndUserSessions(ctx context.Context, userID int64) error {
+	return wrap(s.w(ctx).Where("user_id = ?", userID).Delete(&sessionRow{}).Error, "end sessions")
+}
+
 // sessionRow is the sessions table, shared by scs.
 type sessionRow struct {
 	Token  string `gorm:"primaryKey"`
@@ -111,5 +114,3 @@ type sessionRow struct {
 }
 
 func (sessionRow) TableName() string { return "sessions" }
-
-var _ = gorm.ErrRecordNotFound

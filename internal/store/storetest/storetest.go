@@ -7,7 +7,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
-	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
@@ -73,7 +73,12 @@ func URL(t testing.TB, driver string) string {
 			admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
 			admin.Close()
 		})
-		return fmt.Sprintf("postgres://postgres@127.0.0.1:5432/%s?sslmode=disable", name)
+		u, err := url.Parse(PostgresAdminURL())
+		if err != nil {
+			t.Fatal(err)
+		}
+		u.Path = "/" + name
+		return u.String()
 	}
 	t.Fatalf("unknown driver %q", driver)
 	return ""

@@ -1,0 +1,223 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"relais/internal/app"
+	"relais/internal/config"
+	"relais/internal/i18n"
+	"relais/internal/mail"
+	"relais/internal/store"
+	"relais/internal/web"
+	"relais/templates"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+const usage = `Usage: relais [--config FILE] COMMAND [OPTIONS]
+
+Commands:
+  serve                 run the web service (default; migrates the database first)
+  migrate               apply database migrations and exit
+  user add              create a staff account: --email E --name N --role admin|organizer|door [--password P]
+  token create          print a new API token: --email E --name N
+  demo                  load the demonstration sessions (safe to run twice)
+  mail test             queue a test email: --to ADDRESS
+  version               print the version
+
+Every configuration key can also be set as a RELAIS_* environment variable.
+`
+
+// run is the whole program; tests call it too.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("relais", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	cfgFile := fs.String("config", getenv("RELAIS_CONFIG"), "configuration file (TOML)")
+	fs.Usage = func() { fmt.Fprint(stdout, usage) }
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	args = fs.Args()
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	if cmd == "version" {
+		fmt.Fprintln(stdout, "relais", version)
+		return nil
+	}
+	if cmd == "help" {
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	cfg, err := config.Load(*cfgFile, getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stdout)
+	switch cmd {
+	case "serve":
+		return serve(ctx, cfg, log, stdout)
+	case "migrate":
+		st, err := openStore(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		fmt.Fprintln(stdout, "migrations applied")
+		return nil
+	case "user", "token", "demo", "mail":
+		return adminCommand(ctx, cfg, log, cmd, args, stdout)
+	}
+	return fmt.Errorf("unknown command %q (try relais help)", cmd)
+}
+
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// openStore opens and migrates the database.
+func openStore(ctx context.Context, cfg config.Config) (*store.Store, error) {
+	st, err := store.Open(ctx, cfg.Database)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
+// wiring is what every command shares: store, application, catalogues, mail.
+type wiring struct {
+	store  *store.Store
+	app    *app.App
+	i18n   *i18n.Bundle
+	mail   *mail.Renderer
+	sender mail.Sender
+}
+
+func wire(ctx context.Context, cfg config.Config, log *slog.Logger) (*wiring, error) {
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	bundle, err := i18n.New()
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	renderer, err := mail.NewRenderer(templates.FS, bundle)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	sender, err := mail.NewSender(cfg.SMTPURL)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	a := app.New(st, cfg, log)
+	a.Mail = renderer
+	a.I18n = bundle
+	return &wiring{store: st, app: a, i18n: bundle, mail: renderer, sender: sender}, nil
+}
+
+func (w *wiring) close() {
+	w.sender.Close()
+	w.store.Close()
+}
+
+// serve runs the web service until ctx ends, then shuts down in reverse order:
+// stop accepting requests and let in-flight ones finish, stop the mail worker between
+// two messages, close the database.
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Writer) error {
+	started := time.Now()
+	w, err := wire(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer w.close()
+	secret, err := w.app.SecretKey(ctx)
+	if err != nil {
+		return err
+	}
+	worker := mail.NewWorker(w.store, w.sender, mail.WorkerOptions{Rate: cfg.MailRate, Logger: log})
+	w.app.Kick = worker.Kick
+	e, err := web.New(web.Deps{App: w.app, Config: cfg, I18n: w.i18n, Log: log, Secret: secret})
+	if err != nil {
+		return err
+	}
+	if tok, err := w.app.SetupToken(ctx); err != nil {
+		return err
+	} else if tok != "" {
+		// The one-time link is the only way in on a fresh install; it is printed on
+		// purpose, once, and only its hash is stored.
+		fmt.Fprintf(stdout, "\n  No administrator yet. Create the first one at:\n  %s/setup?token=%s\n\n", strings.TrimRight(cfg.BaseURL, "/"), tok)
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	bg, stopBg := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		if err := worker.Run(bg); err != nil && !errors.Is(err, context.Canceled) {
+			log.Error("mail worker stopped", "err", err)
+		}
+	}()
+	go func() { defer wg.Done(); web.SessionCleanup(bg, w.app, 10*time.Minute) }()
+	srvErr := make(chan error, 1)
+	go func() { srvErr <- e.Server.Serve(ln) }()
+	log.Info("relais started", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "database", store.Describe(cfg.Database),
+		"mail", mailMode(cfg), "version", version, "startup", time.Since(started).Round(time.Millisecond))
+	select {
+	case <-ctx.Done():
+	case err := <-srvErr:
+		if !errors.Is(err, http.ErrServerClosed) {
+			stopBg()
+			wg.Wait()
+			return err
+		}
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := e.Server.Shutdown(sctx); err != nil {
+		log.Error("shutdown", "err", err)
+	}
+	stopBg()
+	wg.Wait()
+	log.Info("stopped")
+	return nil
+}
+
+func mailMode(cfg config.Config) string {
+	if cfg.SMTPURL == "" {
+		return "kept in the dev mailbox (/admin/mailbox)"
+	}
+	return config.Redacted(cfg.SMTPURL)
+}

@@ -1,0 +1,120 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"relais/internal/model"
+)
+
+const (
+	demoPastSlug     = "blogosphere-reseau-e-gouvernement-2017"
+	demoUpcomingSlug = "blogueurs-services-publics-en-ligne"
+)
+
+// LoadDemo loads the model session of 17 May 2017 (kept as a past event) and an upcoming
+// session in the same spirit, published and open. People and contacts are fictional.
+// It finds events by slug, so running it twice changes nothing.
+func (a *App) LoadDemo(ctx context.Context) (string, error) {
+	actor := Actor{Name: "demo"}
+	st, err := a.Settings(ctx)
+	if err != nil {
+		return "", err
+	}
+	if st.ID == 0 {
+		st.Name = "Ministère des Postes et de l’Économie numérique"
+		st.About = "Sessions de sensibilisation des blogueurs, influenceurs et créateurs de contenu aux projets numériques de l’État."
+		st.Website = "https://numerique.example.tg"
+		st.Address = "Boulevard du 13 janvier, Lomé, Togo"
+		st.SenderName = "Ministère – Communication"
+		st.SenderEmail = "communication@numerique.example.tg"
+		st.ReplyTo = "presse@numerique.example.tg"
+		st.PressContactName = "Afi Mensah (fictive)"
+		st.PressContactEmail = "presse@numerique.example.tg"
+		st.PressContactPhone = "+228 22 00 00 00"
+		st.DefaultLang, st.DefaultTimezone = "fr", "Africa/Lome"
+		if err := a.SaveSettings(ctx, actor, st); err != nil {
+			return "", err
+		}
+	}
+	lome, _ := time.LoadLocation("Africa/Lome")
+	created := 0
+	pastStart := time.Date(2017, 5, 17, 9, 0, 0, 0, lome).UTC()
+	past := &model.Event{
+		Slug:     demoPastSlug,
+		Title:    "Les blogueurs à la découverte du réseau e-Gouvernement",
+		Occasion: "Journée mondiale des télécommunications et de la société de l’information",
+		Theme:    "Les mégadonnées pour un méga impact",
+		Summary:  "Séance d’information de la blogosphère togolaise sur le réseau en fibre optique de l’administration (e-Gouvernement), suivie d’une séance d’échanges.",
+		Description: "Le ministère invite une trentaine de blogueurs, influenceurs et créateurs de contenu pour leur présenter " +
+			"le **réseau e-Gouvernement** : la fibre optique qui relie les administrations de Lomé.\n\n" +
+			"- présentation du projet et de son calendrier ;\n- démonstration des premiers services ;\n" +
+			"- séance d’échanges avec l’équipe technique.\n\nMerci de relayer l’information sur vos plateformes avec le mot-dièse **#eGouvTG**.",
+		VenueName: "Ministère des Postes et de l’Économie numérique", VenueAddress: "Salle de conférence, Lomé",
+		StartsAt: pastStart, EndsAt: pastStart.Add(3 * time.Hour), Timezone: "Africa/Lome", Capacity: 30,
+		RegistrationMode: model.ModeOpen, Status: model.EventPublished, Lang: "fr",
+		PressContactName: "Afi Mensah (fictive)", PressContactEmail: "presse@numerique.example.tg", PressContactPhone: "+228 22 00 00 00",
+	}
+	agendaPast := []model.AgendaItem{
+		{StartTime: "09:00", Title: "Accueil des participants et émargement"},
+		{StartTime: "09:30", Title: "Mot de bienvenue", Speaker: "Le Secrétaire général (fictif)"},
+		{StartTime: "09:45", Title: "Présentation du réseau e-Gouvernement", Speaker: "Kossi Agbeko, chef de projet (fictif)"},
+		{StartTime: "10:45", Title: "Les mégadonnées pour un méga impact : enjeux pour le Togo", Speaker: "Ama Lawson (fictive)"},
+		{StartTime: "11:15", Title: "Séance d’échanges avec les blogueurs"},
+		{StartTime: "12:00", Title: "Fin de la session"},
+	}
+	n, err := a.demoEvent(ctx, actor, past, agendaPast)
+	if err != nil {
+		return "", err
+	}
+	created += n
+	today := a.Now().In(lome)
+	upStart := time.Date(today.Year(), today.Month(), today.Day(), 9, 0, 0, 0, lome).AddDate(0, 0, 21).UTC()
+	upcoming := &model.Event{
+		Slug:    demoUpcomingSlug,
+		Title:   "Les services publics en ligne expliqués aux blogueurs",
+		Theme:   "Des démarches administratives plus simples, partout au Togo",
+		Summary: "Une matinée pour découvrir les nouveaux services publics en ligne et en parler à vos communautés.",
+		Description: "Après le réseau e-Gouvernement, place aux **services** : démarches en ligne, paiement mobile, " +
+			"suivi des dossiers.\n\nInscription gratuite, places limitées. Apportez votre téléphone : " +
+			"des démonstrations sont prévues.",
+		VenueName: "Ministère des Postes et de l’Économie numérique", VenueAddress: "Salle de conférence, Lomé",
+		StartsAt: upStart, EndsAt: upStart.Add(3*time.Hour + 30*time.Minute), Timezone: "Africa/Lome", Capacity: 40,
+		RegistrationMode: model.ModeOpen, Status: model.EventPublished, Lang: "fr",
+		PressContactName: "Afi Mensah (fictive)", PressContactEmail: "presse@numerique.example.tg", PressContactPhone: "+228 22 00 00 00",
+	}
+	agendaUp := []model.AgendaItem{
+		{StartTime: "09:00", Title: "Accueil et café"},
+		{StartTime: "09:30", Title: "Les services publics en ligne : où en est-on ?", Speaker: "Kossi Agbeko (fictif)"},
+		{StartTime: "10:30", Title: "Démonstrations sur téléphone"},
+		{StartTime: "11:30", Title: "Séance d’échanges"},
+	}
+	n, err = a.demoEvent(ctx, actor, upcoming, agendaUp)
+	if err != nil {
+		return "", err
+	}
+	created += n
+	if created == 0 {
+		return "demo already loaded: nothing to do", nil
+	}
+	return fmt.Sprintf("demo loaded: %d session(s) created (/e/%s, /e/%s)", created, demoPastSlug, demoUpcomingSlug), nil
+}
+
+func (a *App) demoEvent(ctx context.Context, actor Actor, e *model.Event, agenda []model.AgendaItem) (int, error) {
+	if _, err := a.Store.FindEventBySlug(ctx, e.Slug); err == nil {
+		return 0, nil
+	} else if model.ErrorCode(err) != model.ENotFound {
+		return 0, err
+	}
+	if err := a.SaveEvent(ctx, actor, e); err != nil {
+		return 0, err
+	}
+	for i := range agenda {
+		agenda[i].EventID = e.ID
+		if err := a.AddAgendaItem(ctx, actor, &agenda[i]); err != nil {
+			return 0, err
+		}
+	}
+	return 1, nil
+}

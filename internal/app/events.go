@@ -1,0 +1,221 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"path"
+	"strings"
+	"unicode"
+
+	"golang.org/x/text/runes"
+	"golang.org/x/text/transform"
+	"golang.org/x/text/unicode/norm"
+
+	"relais/internal/model"
+)
+
+// SaveEvent creates (e.ID == 0) or updates an event after validating it. An empty slug is
+// made from the title and kept unique; a slug the organizer typed must be free.
+func (a *App) SaveEvent(ctx context.Context, actor Actor, e *model.Event) error {
+	e.Slug = strings.TrimSpace(strings.ToLower(e.Slug))
+	e.Title = strings.TrimSpace(e.Title)
+	if e.Status == "" {
+		e.Status = model.EventDraft
+	}
+	if e.RegistrationMode == "" {
+		e.RegistrationMode = model.ModeOpen
+	}
+	if e.Timezone == "" {
+		e.Timezone = a.Config.Timezone
+	}
+	if e.Lang == "" {
+		e.Lang = a.Config.Lang
+	}
+	if err := e.Validate(); err != nil {
+		return err
+	}
+	typed := e.Slug != ""
+	if !typed {
+		e.Slug = Slugify(e.Title)
+	}
+	base := e.Slug
+	for i := 2; ; i++ {
+		taken, err := a.Store.SlugTaken(ctx, e.Slug, e.ID)
+		if err != nil {
+			return err
+		}
+		if !taken {
+			break
+		}
+		if typed {
+			return model.FieldErrors(map[string]string{"slug": "error.slug_taken"})
+		}
+		e.Slug = fmt.Sprintf("%s-%d", trimSlug(base, model.MaxSlug-4), i)
+	}
+	create := e.ID == 0
+	var err error
+	if create {
+		e.CreatedBy = actor.UserID
+		err = a.Store.CreateEvent(ctx, e)
+	} else {
+		err = a.Store.UpdateEvent(ctx, e)
+	}
+	if model.ErrorCode(err) == model.EConflict {
+		return model.FieldErrors(map[string]string{"slug": "error.slug_taken"})
+	} else if err != nil {
+		return err
+	}
+	action := "event.update"
+	if create {
+		action = "event.create"
+	}
+	a.audit(ctx, a.Store, actor, action, "event", e.ID, &e.ID, e.Title)
+	return nil
+}
+
+// allowedTransitions lists the status changes organizers may make.
+var allowedTransitions = map[model.EventStatus][]model.EventStatus{
+	model.EventDraft:     {model.EventPublished, model.EventCancelled, model.EventArchived},
+	model.EventPublished: {model.EventDraft, model.EventCancelled, model.EventArchived},
+	model.EventCancelled: {model.EventDraft, model.EventArchived},
+	model.EventArchived:  {model.EventDraft},
+}
+
+// SetEventStatus publishes, unpublishes (back to draft), cancels or archives an event.
+func (a *App) SetEventStatus(ctx context.Context, actor Actor, id int64, to model.EventStatus) (*model.Event, error) {
+	e, err := a.Store.FindEventByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if e.Status == to {
+		return e, nil
+	}
+	ok := false
+	for _, s := range allowedTransitions[e.Status] {
+		ok = ok || s == to
+	}
+	if !ok {
+		return nil, model.Errorf(model.EConflict, "error.status_change")
+	}
+	e.Status = to
+	if err := a.Store.UpdateEvent(ctx, e); err != nil {
+		return nil, err
+	}
+	a.audit(ctx, a.Store, actor, "event.status", "event", e.ID, &e.ID, string(to))
+	return e, nil
+}
+
+// Slugify makes a URL slug from a title: "Les mégadonnées !" → "les-megadonnees".
+func Slugify(title string) string {
+	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+	s, _, _ := transform.String(t, strings.ToLower(title))
+	s = strings.NewReplacer("œ", "oe", "æ", "ae", "ß", "ss").Replace(s)
+	var b strings.Builder
+	dash := false
+	for _, r := range s {
+		if r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
+			b.WriteRune(r)
+			dash = false
+		} else if !dash && b.Len() > 0 {
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	out := trimSlug(strings.Trim(b.String(), "-"), 60)
+	if out == "" {
+		return "session"
+	}
+	return out
+}
+
+func trimSlug(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	s = s[:n]
+	if i := strings.LastIndexByte(s, '-'); i > n/2 {
+		s = s[:i]
+	}
+	return strings.Trim(s, "-")
+}
+
+// AddAgendaItem validates and appends an agenda item.
+func (a *App) AddAgendaItem(ctx context.Context, actor Actor, it *model.AgendaItem) error {
+	it.Title, it.Speaker, it.StartTime = strings.TrimSpace(it.Title), strings.TrimSpace(it.Speaker), strings.TrimSpace(it.StartTime)
+	if err := it.Validate(); err != nil {
+		return err
+	}
+	if err := a.Store.AddAgendaItem(ctx, it); err != nil {
+		return err
+	}
+	a.audit(ctx, a.Store, actor, "agenda.add", "agenda_item", it.ID, &it.EventID, it.Title)
+	return nil
+}
+
+// Document upload checks: the type is detected from the content, never from the name.
+func detectDocumentType(name string, data []byte) (string, bool) {
+	ct := http.DetectContentType(data)
+	if i := strings.IndexByte(ct, ';'); i >= 0 {
+		ct = ct[:i]
+	}
+	ext := strings.ToLower(path.Ext(name))
+	if ct == "application/zip" {
+		// Office Open XML and OpenDocument files are zip archives: trust the extension
+		// only among those, and only when the content is a zip.
+		for t, e := range model.AllowedDocumentTypes {
+			if e == ext && (strings.Contains(t, "openxmlformats") || strings.Contains(t, "opendocument")) {
+				return t, true
+			}
+		}
+		return ct, false
+	}
+	if ct == "application/octet-stream" && ext == ".doc" && len(data) > 8 &&
+		string(data[:8]) == "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" {
+		return "application/msword", true
+	}
+	_, ok := model.AllowedDocumentTypes[ct]
+	return ct, ok
+}
+
+// CleanFileName keeps the base name of an uploaded file, without path or control characters.
+func CleanFileName(name string) string {
+	name = strings.ReplaceAll(name, "\\", "/")
+	name = path.Base(name)
+	name = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == '"' || r == '/' {
+			return -1
+		}
+		return r
+	}, name)
+	name = strings.TrimSpace(strings.Trim(name, "."))
+	if name == "" {
+		name = "document"
+	}
+	if len(name) > 200 {
+		ext := path.Ext(name)
+		name = name[:200-len(ext)] + ext
+	}
+	return name
+}
+
+// AddDocument stores a press-kit file after checking its size and content type.
+func (a *App) AddDocument(ctx context.Context, actor Actor, eventID int64, name string, data []byte, maxSize int64) (*model.Document, error) {
+	if len(data) == 0 {
+		return nil, model.FieldErrors(map[string]string{"file": "error.file_empty"})
+	}
+	if int64(len(data)) > maxSize {
+		return nil, &model.Error{Code: model.EInvalid, Message: "error.file_too_large",
+			Fields: map[string]string{"file": "error.file_too_large"}, Args: map[string]any{"MB": maxSize >> 20}}
+	}
+	ct, ok := detectDocumentType(name, data)
+	if !ok {
+		return nil, model.FieldErrors(map[string]string{"file": "error.file_type"})
+	}
+	d := &model.Document{EventID: eventID, Name: CleanFileName(name), ContentType: ct, Size: int64(len(data)), Data: data}
+	if err := a.Store.AddDocument(ctx, d); err != nil {
+		return nil, err
+	}
+	a.audit(ctx, a.Store, actor, "document.add", "document", d.ID, &eventID, d.Name)
+	return d, nil
+}

@@ -1,0 +1,87 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"net/mail"
+	"strings"
+
+	"relais/internal/config"
+	"relais/internal/model"
+	"relais/internal/store"
+)
+
+// Email is one message to queue: what the template needs and where it goes.
+type Email struct {
+	Kind        string
+	Lang        string
+	ToEmail     string
+	ToName      string
+	Key         string // idempotency key: the same key is never queued twice
+	Data        map[string]any
+	Headers     map[string]string
+	Attachments []model.Attachment
+	EventID     *int64
+	ContactID   *int64
+	CampaignID  *int64
+}
+
+// queueEmail renders an email and writes it to the outbox through st (which may be a
+// transaction, so that the email exists if and only if the change that caused it does).
+func (a *App) queueEmail(ctx context.Context, st *store.Store, em Email) (*model.Message, error) {
+	settings, err := st.GetSettings(ctx, model.Settings{Name: "Relais"})
+	if err != nil {
+		return nil, err
+	}
+	data := map[string]any{"Lang": em.Lang, "Org": settings, "BaseURL": strings.TrimRight(a.Config.BaseURL, "/")}
+	if settings.PressContactName != "" {
+		data["PressContact"] = map[string]string{"Name": settings.PressContactName,
+			"Email": settings.PressContactEmail, "Phone": settings.PressContactPhone}
+	}
+	for k, v := range em.Data {
+		data[k] = v
+	}
+	subject, html, text, err := a.Mail.Render(em.Kind, em.Lang, data)
+	if err != nil {
+		return nil, fmt.Errorf("app: render %s email: %w", em.Kind, err)
+	}
+	from, _ := config.ParseAddress(a.Config.MailFrom)
+	if from == nil {
+		from = &mail.Address{Address: "relais@localhost"}
+	}
+	fromName := from.Name
+	if settings.SenderName != "" {
+		fromName = settings.SenderName
+	}
+	fromEmail := from.Address
+	if settings.SenderEmail != "" {
+		fromEmail = settings.SenderEmail
+	}
+	var hdr strings.Builder
+	for k, v := range em.Headers {
+		fmt.Fprintf(&hdr, "%s: %s\n", k, v)
+	}
+	m := &model.Message{Kind: em.Kind, IdempotencyKey: em.Key, ToEmail: em.ToEmail, ToName: em.ToName,
+		FromEmail: fromEmail, FromName: fromName, ReplyTo: settings.ReplyTo, Subject: subject, HTMLBody: html,
+		TextBody: text, Headers: hdr.String(), Lang: em.Lang, EventID: em.EventID, ContactID: em.ContactID,
+		CampaignID: em.CampaignID, Attachments: em.Attachments}
+	if _, err := st.EnqueueMessage(ctx, m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// QueueTestMail queues the "test" email to an address (relais mail test --to).
+func (a *App) QueueTestMail(ctx context.Context, to string) (int64, error) {
+	to = strings.TrimSpace(to)
+	if !model.ValidEmail(to) {
+		return 0, model.FieldErrors(map[string]string{"to": "error.email"})
+	}
+	m, err := a.queueEmail(ctx, a.Store, Email{Kind: "test", Lang: a.Config.Lang, ToEmail: to,
+		Key: "test:" + a.Token()})
+	if err != nil {
+		return 0, err
+	}
+	a.kick()
+	return m.ID, nil
+}

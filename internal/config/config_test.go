@@ -1,0 +1,66 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestDefaultsRunWithNothing(t *testing.T) {
+	c, err := Load("", env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Database != "sqlite:data/relais.db" || c.Lang != "fr" || c.Timezone != "Africa/Lome" || c.SMTPURL != "" || c.Addr != ":8080" {
+		t.Fatalf("defaults: %+v", c)
+	}
+}
+
+func TestFileThenEnvironment(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "relais.toml")
+	os.WriteFile(p, []byte("lang = \"en\"\nmail_rate = 5\naddr = \":9000\"\nsession_idle = \"30m\"\n"), 0o600)
+	c, err := Load(p, env(map[string]string{"RELAIS_ADDR": "127.0.0.1:7000"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Lang != "en" || c.MailRate != 5 || c.Addr != "127.0.0.1:7000" || c.SessionIdle.Minutes() != 30 {
+		t.Fatalf("%+v", c)
+	}
+}
+
+func TestWrongValuesNameTheKey(t *testing.T) {
+	for _, tc := range []struct{ key, val, want string }{
+		{"RELAIS_DATABASE", "mysql://x", "database (RELAIS_DATABASE)"},
+		{"RELAIS_LANG", "de", "lang (RELAIS_LANG)"},
+		{"RELAIS_TIMEZONE", "Mars/Olympus", "timezone (RELAIS_TIMEZONE)"},
+		{"RELAIS_SMTP_URL", "smtp://host:99999", "smtp_url (RELAIS_SMTP_URL)"},
+		{"RELAIS_SMTP_URL", "smtp://host?tls=maybe", "smtp_url"},
+		{"RELAIS_BASE_URL", "localhost:8080", "base_url (RELAIS_BASE_URL)"},
+		{"RELAIS_ADDR", "8080", "addr (RELAIS_ADDR)"},
+		{"RELAIS_SECRET_KEY", "short", "secret_key"},
+		{"RELAIS_MAIL_RATE", "fast", "mail_rate"},
+		{"RELAIS_MAIL_FROM", "not an address", "mail_from"},
+		{"RELAIS_SESSION_IDLE", "forever", "session_idle"},
+	} {
+		_, err := Load("", env(map[string]string{tc.key: tc.val}))
+		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s=%s: %v (want one line naming %q)", tc.key, tc.val, err, tc.want)
+		}
+	}
+	if _, err := Load("/nonexistent/relais.toml", env(nil)); err == nil {
+		t.Error("missing config file accepted")
+	}
+}
+
+func TestParseSMTPAndRedact(t *testing.T) {
+	s, err := ParseSMTP("smtp://user:s3cret@mail.example.tg:587?tls=starttls")
+	if err != nil || s.Host != "mail.example.tg" || s.Port != 587 || s.Password != "s3cret" {
+		t.Fatalf("%+v %v", s, err)
+	}
+	if r := Redacted("smtp://user:s3cret@mail.example.tg:587"); strings.Contains(r, "s3cret") {
+		t.Fatal(r)
+	}
+}

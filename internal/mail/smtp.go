@@ -1,0 +1,259 @@
+package mail
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/smtp"
+	"net/textproto"
+	"slices"
+	"sync"
+	"time"
+
+	gomail "github.com/go-mail/mail"
+
+	"relais/internal/config"
+	"relais/internal/model"
+)
+
+const (
+	// smtpTimeout bounds a dial and each whole message transfer (a press kit over a
+	// slow uplink takes a while).
+	smtpTimeout = time.Minute
+	// smtpIdleTimeout closes the connection politely before servers drop it (most allow
+	// a minute or more); the next message dials again.
+	smtpIdleTimeout = 30 * time.Second
+)
+
+// SMTPSender sends over one SMTP connection, reused from message to message: dialling
+// and authenticating for each message would cost more than sending it. When the server
+// has dropped the connection (idle timeout, restart) it dials again and sends the
+// message once more on the fresh connection. Safe for concurrent use; sends are serialised.
+type SMTPSender struct {
+	dialer *gomail.Dialer
+	now    func() time.Time
+
+	mu       sync.Mutex
+	conn     gomail.SendCloser // nil until the first message, and after a failure
+	lastUsed time.Time
+	idle     *time.Timer
+}
+
+// NewSMTPSender returns a sender for the server c. It does not connect yet.
+func NewSMTPSender(c config.SMTP) *SMTPSender {
+	installDialDeadline()
+	d := &gomail.Dialer{
+		Host:      c.Host,
+		Port:      c.Port,
+		Username:  c.Username,
+		Password:  c.Password,
+		Timeout:   smtpTimeout,
+		TLSConfig: &tls.Config{ServerName: c.Host, MinVersion: tls.VersionTLS12},
+		// Reconnection is ours: go-mail's own retry would resend on EOF at any step.
+		RetryFailure: false,
+	}
+	// go-mail's default policy is opportunistic STARTTLS, which sends in clear text when
+	// the server does not offer it: never leave the choice implicit.
+	switch c.TLS {
+	case "none":
+		d.StartTLSPolicy = gomail.NoStartTLS
+	case "tls":
+		d.SSL = true
+	default:
+		d.StartTLSPolicy = gomail.MandatoryStartTLS
+	}
+	// go-mail picks a mechanism lazily by writing d.Auth during Dial; set it up front.
+	if c.Username != "" {
+		d.Auth = &smtpAuth{user: c.Username, pass: c.Password}
+	}
+	return &SMTPSender{dialer: d, now: time.Now}
+}
+
+// Send delivers m over the shared connection. A 5xx answer is a *PermanentError carrying
+// the server's words; anything else (refused for now, server unreachable) is temporary.
+// Once the server has accepted the data the message is sent: it is never sent again here.
+func (s *SMTPSender) Send(ctx context.Context, m *model.Message) error {
+	msg, env, err := compose(m, s.now())
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	reused := s.conn != nil
+	bodyWritten, err := s.transmit(env, msg)
+	if err != nil && reused && !bodyWritten && connectionLost(err) {
+		// The connection had died while idle. The server cannot have taken this message:
+		// its body never went through, so sending it on a fresh connection is safe.
+		_, err = s.transmit(env, msg)
+	}
+	if err == nil {
+		return nil
+	}
+	var unavailable *unavailableError
+	if errors.As(err, &unavailable) {
+		return err
+	}
+	if connectionLost(err) {
+		return &unavailableError{err: err}
+	}
+	return permanentFromReply(err)
+}
+
+// transmit sends one message, dialling first when there is no connection. After a failure
+// the connection is dropped: its SMTP state is unknown. bodyWritten tells whether the
+// whole message went out before the failure.
+func (s *SMTPSender) transmit(env envelope, msg *gomail.Message) (bodyWritten bool, err error) {
+	if s.conn == nil {
+		c, err := s.dialer.Dial()
+		if err != nil {
+			return false, &unavailableError{err: err}
+		}
+		s.conn = c
+	}
+	w := &trackedMessage{msg: msg}
+	if err := s.conn.Send(env.from, env.to, w); err != nil {
+		s.drop()
+		return w.written, err
+	}
+	s.lastUsed = time.Now()
+	if s.idle == nil {
+		s.idle = time.AfterFunc(smtpIdleTimeout, s.closeIfIdle)
+	} else {
+		s.idle.Reset(smtpIdleTimeout)
+	}
+	return true, nil
+}
+
+// drop ends the connection (QUIT, then close); errors do not matter any more.
+func (s *SMTPSender) drop() {
+	if s.conn != nil {
+		s.conn.Close()
+		s.conn = nil
+	}
+}
+
+func (s *SMTPSender) closeIfIdle() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.conn != nil && time.Since(s.lastUsed) >= smtpIdleTimeout {
+		s.drop()
+	}
+}
+
+// Close ends the connection. A later Send dials again.
+func (s *SMTPSender) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.idle != nil {
+		s.idle.Stop()
+	}
+	if s.conn == nil {
+		return nil
+	}
+	err := s.conn.Close()
+	s.conn = nil
+	return err
+}
+
+// trackedMessage records whether the whole message was written to the DATA stream.
+type trackedMessage struct {
+	msg     *gomail.Message
+	written bool
+}
+
+func (t *trackedMessage) WriteTo(w io.Writer) (int64, error) {
+	n, err := t.msg.WriteTo(w)
+	t.written = err == nil
+	return n, err
+}
+
+// unavailableError means the server could not be reached or ended the conversation:
+// the message was not refused, the server was not there to take it.
+type unavailableError struct{ err error }
+
+func (e *unavailableError) Error() string { return "smtp server unavailable: " + e.err.Error() }
+func (e *unavailableError) Unwrap() error { return e.err }
+
+// connectionLost reports errors that mean the connection is gone rather than a refusal
+// of this message: the server's 421 ("closing channel"), or no answer at all.
+func connectionLost(err error) bool {
+	var tp *textproto.Error
+	if errors.As(err, &tp) {
+		return tp.Code == 421
+	}
+	var ne net.Error
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, net.ErrClosed) || errors.As(err, &ne)
+}
+
+// smtpAuth logs in with PLAIN, or with LOGIN when the server offers only that (some
+// hosted services do). It refuses to send the password in clear text except to this machine.
+// SMTPSender dials one connection at a time, so the mechanism chosen in Start is still
+// the one in use when Next runs.
+type smtpAuth struct {
+	user, pass string
+	login      bool
+	step       int
+}
+
+func (a *smtpAuth) Start(server *smtp.ServerInfo) (string, []byte, error) {
+	if !server.TLS && !isLoopback(server.Name) {
+		return "", nil, errors.New("mail: refusing to send the SMTP password over an unencrypted connection (use tls=starttls or tls=tls)")
+	}
+	a.step = 0
+	a.login = !slices.Contains(server.Auth, "PLAIN") && slices.Contains(server.Auth, "LOGIN")
+	if a.login {
+		return "LOGIN", nil, nil
+	}
+	return "PLAIN", []byte("\x00" + a.user + "\x00" + a.pass), nil
+}
+
+func (a *smtpAuth) Next(fromServer []byte, more bool) ([]byte, error) {
+	if !more {
+		return nil, nil
+	}
+	if !a.login {
+		return nil, fmt.Errorf("mail: unexpected server challenge during AUTH PLAIN")
+	}
+	a.step++
+	switch a.step {
+	case 1:
+		return []byte(a.user), nil
+	case 2:
+		return []byte(a.pass), nil
+	}
+	return nil, fmt.Errorf("mail: unexpected server challenge during AUTH LOGIN")
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+var dialDeadlineOnce sync.Once
+
+// installDialDeadline makes go-mail's dial put a deadline on the new connection. go-mail
+// sets one only after the server's greeting, so a server that accepts the connection but
+// never greets (or a TLS port dialled in clear text) would block the worker for ever.
+// go-mail exposes its dial function only as a package variable; this is the one place
+// that sets it, once, to the same behaviour for every sender.
+func installDialDeadline() {
+	dialDeadlineOnce.Do(func() {
+		gomail.NetDialTimeout = func(network, address string, timeout time.Duration) (net.Conn, error) {
+			c, err := net.DialTimeout(network, address, timeout)
+			if err == nil && timeout > 0 {
+				c.SetDeadline(time.Now().Add(timeout))
+			}
+			return c, err
+		}
+	})
+}

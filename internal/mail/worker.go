@@ -1,0 +1,240 @@
+package mail
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"regexp"
+	"time"
+
+	"relais/internal/model"
+	"relais/internal/store"
+)
+
+// WorkerOptions tune a Worker; zero values take the defaults.
+type WorkerOptions struct {
+	Batch       int                             // messages claimed at once (50)
+	Lease       time.Duration                   // how long a claim holds before another worker may take it over (5 min)
+	Rate        float64                         // messages per second from this worker, 0 for no limit
+	Poll        time.Duration                   // how often to look for due mail when not kicked (10 s)
+	Logger      *slog.Logger                    // discards when nil
+	Backoff     func(attempt int) time.Duration // wait after the n-th failed attempt (DefaultBackoff)
+	MaxAttempts int                             // attempts before a temporary failure becomes final (10)
+}
+
+// Worker drains the outbox: it claims due messages, sends them one by one through its
+// Sender and records each outcome. Several workers (one per instance) may share a
+// PostgreSQL outbox; claims keep them from sending the same message.
+type Worker struct {
+	st   *store.Store
+	s    Sender
+	opt  WorkerOptions
+	log  *slog.Logger
+	kick chan struct{}
+	next time.Time // earliest time of the next send under Rate
+}
+
+// NewWorker returns a worker sending through s the mail kept in st.
+func NewWorker(st *store.Store, s Sender, opts WorkerOptions) *Worker {
+	if opts.Batch <= 0 {
+		opts.Batch = 50
+	}
+	if opts.Lease <= 0 {
+		opts.Lease = 5 * time.Minute
+	}
+	if opts.Poll <= 0 {
+		opts.Poll = 10 * time.Second
+	}
+	if opts.Backoff == nil {
+		opts.Backoff = DefaultBackoff
+	}
+	if opts.MaxAttempts <= 0 {
+		opts.MaxAttempts = 10
+	}
+	// A batch must be sent well within its lease, or another worker would take it over.
+	if opts.Rate > 0 {
+		if most := int(opts.Rate * opts.Lease.Seconds() / 2); opts.Batch > most {
+			opts.Batch = max(1, most)
+		}
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Worker{st: st, s: s, opt: opts, log: log.With("component", "mail"), kick: make(chan struct{}, 1)}
+}
+
+// DefaultBackoff waits 30 s after the first failure, doubling up to an hour, each wait
+// shifted by up to a fifth either way so that messages failed together spread out.
+func DefaultBackoff(attempt int) time.Duration {
+	d := time.Hour
+	if attempt < 1 {
+		attempt = 1
+	}
+	if attempt <= 8 {
+		d = min(time.Hour, 30*time.Second<<(attempt-1))
+	}
+	return d - d/5 + rand.N(2*d/5+1)
+}
+
+// Kick wakes the worker now: call it after queuing mail in a request.
+func (w *Worker) Kick() {
+	select {
+	case w.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Run sends mail until ctx is cancelled, then returns nil. It never stops in the middle
+// of a message; messages claimed but not yet sent go back to the queue.
+func (w *Worker) Run(ctx context.Context) error {
+	w.log.Info("mail worker started", "batch", w.opt.Batch, "rate", w.opt.Rate)
+	defer w.log.Info("mail worker stopped")
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-timer.C:
+		case <-w.kick:
+		}
+		full, err := w.runBatch(ctx)
+		if err != nil && ctx.Err() == nil {
+			w.log.Error("mail worker", "err", err)
+		}
+		wait := w.opt.Poll
+		if full && err == nil {
+			wait = 0 // more is probably due
+		}
+		timer.Reset(wait)
+	}
+}
+
+// RunOnce claims one batch of due messages and sends it, returning how many were sent.
+// Tests use it instead of waiting for Run.
+func (w *Worker) RunOnce(ctx context.Context) (sent int, err error) {
+	sent, _, err = w.process(ctx)
+	return sent, err
+}
+
+func (w *Worker) runBatch(ctx context.Context) (full bool, err error) {
+	_, claimed, err := w.process(ctx)
+	return claimed == w.opt.Batch, err
+}
+
+// process claims a batch and sends it. It stops early, releasing the rest of the batch,
+// when ctx is cancelled or the server is unreachable (the rest would fail the same way).
+func (w *Worker) process(ctx context.Context) (sent, claimed int, err error) {
+	if ctx.Err() != nil {
+		return 0, 0, nil
+	}
+	msgs, err := w.st.ClaimMessages(ctx, w.opt.Batch, w.opt.Lease)
+	if err != nil {
+		return 0, 0, err
+	}
+	// Outcomes are recorded even when ctx ends meanwhile: losing one would send twice.
+	keep := context.WithoutCancel(ctx)
+	for i := range msgs {
+		m := &msgs[i]
+		if ctx.Err() != nil || !w.wait(ctx) {
+			return sent, len(msgs), w.release(keep, msgs[i:])
+		}
+		ok, stop, err := w.deliver(keep, m)
+		if err != nil {
+			return sent, len(msgs), errors.Join(err, w.release(keep, msgs[i+1:]))
+		}
+		if ok {
+			sent++
+		}
+		if stop {
+			return sent, len(msgs), w.release(keep, msgs[i+1:])
+		}
+	}
+	return sent, len(msgs), nil
+}
+
+// deliver sends one claimed message and records the outcome. stop asks to leave the rest
+// of the batch for later; err is a failure to record the outcome.
+func (w *Worker) deliver(ctx context.Context, m *model.Message) (ok, stop bool, err error) {
+	log := w.log.With("message_id", m.ID, "kind", m.Kind, "attempt", m.Attempts)
+	sendErr := w.s.Send(ctx, m)
+	if sendErr == nil {
+		// Recorded at once, and insisted on: a message left "sending" would be sent
+		// again when its lease runs out.
+		err := w.retry(ctx, func() error { return w.st.MarkMessageSent(ctx, m.ID, w.st.Now()) })
+		if err != nil {
+			return false, true, err
+		}
+		log.Debug("mail sent", "to", m.ToEmail)
+		return true, false, nil
+	}
+	text := sendErr.Error()
+	var unavailable *unavailableError
+	stop = errors.As(sendErr, &unavailable)
+	switch {
+	case IsPermanent(sendErr):
+		log.Warn("mail refused, not retrying", "err", redact(text))
+		err = w.st.MarkMessageFailed(ctx, m.ID, text)
+	case m.Attempts >= w.opt.MaxAttempts:
+		log.Warn("mail failed, giving up", "err", redact(text))
+		err = w.st.MarkMessageFailed(ctx, m.ID, text)
+	default:
+		delay := w.opt.Backoff(m.Attempts)
+		log.Info("mail not sent, will retry", "err", redact(text), "in", delay.Round(time.Second))
+		err = w.st.MarkMessageRetry(ctx, m.ID, text, w.st.Now().Add(delay))
+	}
+	log.Debug("mail not sent", "to", m.ToEmail, "err", text)
+	return false, stop, err
+}
+
+// retry runs fn until it succeeds, three times at most, a moment apart.
+func (w *Worker) retry(ctx context.Context, fn func() error) error {
+	var err error
+	for i := range 3 {
+		if err = fn(); err == nil {
+			return nil
+		}
+		time.Sleep(time.Duration(i+1) * 200 * time.Millisecond)
+	}
+	return err
+}
+
+// release puts claimed, unsent messages back in the queue for a restart to send.
+func (w *Worker) release(ctx context.Context, msgs []model.Message) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(msgs))
+	for i := range msgs {
+		ids[i] = msgs[i].ID
+	}
+	return w.st.ReleaseMessages(ctx, ids)
+}
+
+// wait keeps to Rate; false when ctx ended first.
+func (w *Worker) wait(ctx context.Context) bool {
+	if w.opt.Rate <= 0 {
+		return true
+	}
+	now := time.Now()
+	if d := w.next.Sub(now); d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+		}
+		now = w.next
+	}
+	w.next = now.Add(time.Duration(float64(time.Second) / w.opt.Rate))
+	return true
+}
+
+var addressPattern = regexp.MustCompile(`[^\s<>"'@]+@[^\s<>"'@]+`)
+
+// redact hides addresses in a server's answer ("<ama@example.org>: mailbox full"), for
+// logs above debug level: the full text stays in the outbox for the admin.
+func redact(s string) string { return addressPattern.ReplaceAllString(s, "[address]") }

@@ -1,0 +1,130 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo-contrib/echoprometheus"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"relais/internal/model"
+)
+
+// routes declares every route, grouped by who may call it. Reading this function tells
+// the whole surface of Relais and its guards.
+func (s *Server) routes(e *echo.Echo) {
+	csrfConfig := middleware.CSRFConfig{
+		TokenLookup:    "form:_csrf,header:X-CSRF-Token",
+		CookieName:     "relais_csrf",
+		CookiePath:     "/",
+		CookieHTTPOnly: true,
+		CookieSecure:   s.secure,
+		CookieSameSite: http.SameSiteLaxMode,
+		CookieMaxAge:   12 * 3600,
+		Skipper:        func(c echo.Context) bool { return c.Get("api_token") == true },
+		ErrorHandler: func(err error, c echo.Context) error {
+			return &model.Error{Code: model.EForbidden, Message: "error.csrf", Err: err}
+		},
+	}
+	csrf := middleware.CSRFWithConfig(csrfConfig)
+	// On the API, a request with no signed-in user carries no authority to abuse: it
+	// skips the CSRF check so that requireRole answers it with a clear 401.
+	apiCSRFConfig := csrfConfig
+	apiCSRFConfig.Skipper = func(c echo.Context) bool { return c.Get("api_token") == true || c.Get("user") == nil }
+	apiCSRF := middleware.CSRFWithConfig(apiCSRFConfig)
+	e.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusMovedPermanently}))
+	e.Use(requestID, s.logRequests, s.recoverPanics, s.securityHeaders, s.negotiateLang)
+	// Each server has its own metrics registry (several servers may live in one process in tests).
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	e.Use(echoprometheus.NewMiddlewareWithConfig(echoprometheus.MiddlewareConfig{
+		Namespace:  "relais",
+		Subsystem:  "http",
+		Registerer: reg,
+		Skipper:    func(c echo.Context) bool { return c.Path() == "/metrics" },
+	}))
+	small := bodyLimit(1 << 20)
+	upload := bodyLimit(s.maxBody + 1<<20)
+	sessions := echo.WrapMiddleware(s.sessions.LoadAndSave)
+
+	// Operations: no session, no CSRF.
+	e.GET("/healthz", s.handleHealthz)
+	e.GET("/readyz", s.handleReadyz)
+	e.GET("/metrics", echoprometheus.NewHandlerWithConfig(echoprometheus.HandlerConfig{Gatherer: reg}))
+	e.GET("/static/*", s.handleStatic)
+	e.GET("/favicon.ico", s.handleFavicon)
+
+	// Public pages: anyone.
+	pub := e.Group("", small, sessions, s.loadUser, csrf)
+	pub.GET("/", s.handleHome)
+	pub.GET("/e/:slug", s.handleEventPage)
+	pub.GET("/e/:slug/documents/:doc", s.handleEventDocument)
+	pub.GET("/lang", s.handleLang)
+	pub.GET("/login", s.handleLoginForm)
+	pub.POST("/login", s.handleLogin)
+	pub.POST("/logout", s.handleLogout)
+	pub.GET("/setup", s.handleSetupForm)
+	pub.POST("/setup", s.handleSetup)
+
+	// Staff: any signed-in role (door included).
+	staff := e.Group("/admin", sessions, s.loadUser, csrf, requireRole(model.RoleDoor))
+	staff.GET("", s.handleDashboard, small)
+	staff.GET("/account", s.handleAccount, small)
+	staff.POST("/account/tokens", s.handleCreateToken, small)
+	staff.POST("/account/tokens/:id/revoke", s.handleRevokeToken, small)
+
+	// Organizers (and admins): events, documents, mailbox.
+	org := e.Group("/admin", sessions, s.loadUser, csrf, requireRole(model.RoleOrganizer))
+	org.GET("/events/new", s.handleEventNew, small)
+	org.POST("/events", s.handleEventCreate, small)
+	org.GET("/events/:id", s.handleEventAdmin, small)
+	org.GET("/events/:id/edit", s.handleEventEdit, small)
+	org.POST("/events/:id", s.handleEventUpdate, small)
+	org.POST("/events/:id/status", s.handleEventStatus, small)
+	org.POST("/events/:id/agenda", s.handleAgendaAdd, small)
+	org.POST("/events/:id/agenda/:item", s.handleAgendaUpdate, small)
+	org.POST("/events/:id/agenda/:item/move", s.handleAgendaMove, small)
+	org.POST("/events/:id/agenda/:item/delete", s.handleAgendaDelete, small)
+	org.POST("/events/:id/documents", s.handleDocumentUpload, upload)
+	org.POST("/events/:id/documents/:doc/delete", s.handleDocumentDelete, small)
+	org.GET("/mailbox", s.handleMailbox, small)
+	org.GET("/mailbox/:id", s.handleMailboxMessage, small)
+	org.GET("/mailbox/:id/html", s.handleMailboxHTML, small)
+	org.GET("/mailbox/:id/attachments/:att", s.handleMailboxAttachment, small)
+	org.POST("/mailbox/:id/retry", s.handleMailboxRetry, small)
+
+	// Administrators: accounts and organization settings.
+	adm := e.Group("/admin", sessions, s.loadUser, csrf, requireRole(model.RoleAdmin))
+	adm.GET("/users", s.handleUsers, small)
+	adm.GET("/users/new", s.handleUserNew, small)
+	adm.POST("/users", s.handleUserCreate, small)
+	adm.GET("/users/:id", s.handleUserEdit, small)
+	adm.POST("/users/:id", s.handleUserUpdate, small)
+	adm.POST("/users/:id/disable", s.handleUserDisable, small)
+	adm.POST("/users/:id/enable", s.handleUserEnable, small)
+	adm.GET("/settings", s.handleSettingsForm, small)
+	adm.POST("/settings", s.handleSettingsSave, small)
+
+	// JSON API: a Bearer API token, or the session cookie plus the X-CSRF-Token header.
+	e.GET("/api/v1/openapi.yaml", s.handleOpenAPI)
+	api := e.Group("/api/v1", small, s.bearerAuth, sessions, s.loadUserUnlessToken, apiCSRF)
+	apiDoor := api.Group("", requireRole(model.RoleDoor))
+	apiDoor.GET("/events", s.apiListEvents)
+	apiDoor.GET("/events/:id", s.apiGetEvent)
+	apiOrg := api.Group("", requireRole(model.RoleOrganizer))
+	apiOrg.POST("/events", s.apiCreateEvent)
+	apiOrg.PATCH("/events/:id", s.apiUpdateEvent)
+}
+
+// loadUserUnlessToken loads the session user when no API token authenticated the request.
+func (s *Server) loadUserUnlessToken(next echo.HandlerFunc) echo.HandlerFunc {
+	withSession := s.loadUser(next)
+	return func(c echo.Context) error {
+		if c.Get("api_token") == true {
+			return next(c)
+		}
+		return withSession(c)
+	}
+}

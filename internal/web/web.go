@@ -1,0 +1,90 @@
+// Package web is Relais' HTTP layer: Echo routes, forms, pages, the JSON API and the
+// middleware that guards them. It is the only package that imports Echo.
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/labstack/echo/v4"
+
+	"relais/internal/app"
+	"relais/internal/config"
+	"relais/internal/i18n"
+)
+
+// Deps is what the web layer needs; cmd/relais wires it.
+type Deps struct {
+	App    *app.App
+	Config config.Config
+	I18n   *i18n.Bundle
+	Log    *slog.Logger
+	// Secret signs cookies that are not stored server-side (the CSRF cookie is random).
+	Secret string
+}
+
+// Server holds the handlers' shared state.
+type Server struct {
+	app      *app.App
+	cfg      config.Config
+	i18n     *i18n.Bundle
+	log      *slog.Logger
+	sessions *scs.SessionManager
+	views    *views
+	secure   bool
+	maxBody  int64
+}
+
+// New builds the Echo instance with every route.
+func New(d Deps) (*echo.Echo, error) {
+	v, err := loadViews()
+	if err != nil {
+		return nil, err
+	}
+	u, _ := url.Parse(d.Config.BaseURL)
+	s := &Server{app: d.App, cfg: d.Config, i18n: d.I18n, log: d.Log, views: v,
+		secure: u != nil && u.Scheme == "https", maxBody: int64(d.Config.MaxUploadMB) << 20}
+	s.sessions = scs.New()
+	s.sessions.Store = d.App.Store.Sessions(userIDFromSession)
+	s.sessions.Lifetime = d.Config.SessionLifetime
+	s.sessions.IdleTimeout = d.Config.SessionIdle
+	s.sessions.Cookie.Name = "relais_session"
+	s.sessions.Cookie.HttpOnly = true
+	s.sessions.Cookie.SameSite = http.SameSiteLaxMode
+	s.sessions.Cookie.Secure = s.secure
+	s.sessions.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
+		d.Log.Error("session", "err", err)
+		http.Error(w, "session error", http.StatusInternalServerError)
+	}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	e.Server.ReadHeaderTimeout = 10 * time.Second
+	e.Server.ReadTimeout = 60 * time.Second
+	e.Server.WriteTimeout = 60 * time.Second
+	e.Server.IdleTimeout = 120 * time.Second
+	s.routes(e)
+	return e, nil
+}
+
+// Sessions exposes the session manager (tests and background cleanup).
+func (s *Server) Sessions() *scs.SessionManager { return s.sessions }
+
+// SessionCleanup deletes expired sessions until ctx ends.
+func SessionCleanup(ctx context.Context, a *app.App, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			_ = a.Store.DeleteExpiredSessions(ctx)
+			_ = a.Store.PruneRateLimits(ctx, a.Now().Add(-24*time.Hour))
+		}
+	}
+}
