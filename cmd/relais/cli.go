@@ -9,6 +9,7 @@ import (
 
 	"relais/internal/app"
 	"relais/internal/config"
+	"relais/internal/mail"
 	"relais/internal/model"
 )
 
@@ -75,8 +76,24 @@ func adminCommand(ctx context.Context, cfg config.Config, log *slog.Logger, cmd 
 		if err != nil {
 			return describe(w, err)
 		}
-		fmt.Fprintf(stdout, "test email queued (message %d) for %s; %s\n", id, *to, mailMode(cfg))
-		return nil
+		fmt.Fprintf(stdout, "test email queued (message %d) for %s\n", id, *to)
+		// Send it now, so that the command proves the SMTP settings by itself. The outbox's
+		// claim keeps a running server from sending it a second time.
+		worker := mail.NewWorker(w.store, w.sender, mail.WorkerOptions{Logger: log, MaxAttempts: 1})
+		if _, err := worker.RunOnce(ctx); err != nil {
+			return err
+		}
+		m, err := w.store.FindMessage(ctx, id)
+		if err != nil {
+			return err
+		}
+		switch m.Status {
+		case model.MessageSent:
+			fmt.Fprintf(stdout, "sent: %s\n", mailMode(cfg))
+			return nil
+		default:
+			return fmt.Errorf("not sent (%s): %s", m.Status, m.LastError)
+		}
 	}
 	return fmt.Errorf("unknown command %q (try relais help)", cmd+" "+sub)
 }

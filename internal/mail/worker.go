@@ -100,13 +100,13 @@ func (w *Worker) Run(ctx context.Context) error {
 		case <-timer.C:
 		case <-w.kick:
 		}
-		full, err := w.runBatch(ctx)
+		_, more, err := w.process(ctx)
 		if err != nil && ctx.Err() == nil {
-			w.log.Error("mail worker", "err", err)
+			w.log.Error("mail worker: batch failed", "err", err)
 		}
 		wait := w.opt.Poll
-		if full && err == nil {
-			wait = 0 // more is probably due
+		if more && err == nil {
+			wait = 0
 		}
 		timer.Reset(wait)
 	}
@@ -119,40 +119,38 @@ func (w *Worker) RunOnce(ctx context.Context) (sent int, err error) {
 	return sent, err
 }
 
-func (w *Worker) runBatch(ctx context.Context) (full bool, err error) {
-	_, claimed, err := w.process(ctx)
-	return claimed == w.opt.Batch, err
-}
-
 // process claims a batch and sends it. It stops early, releasing the rest of the batch,
 // when ctx is cancelled or the server is unreachable (the rest would fail the same way).
-func (w *Worker) process(ctx context.Context) (sent, claimed int, err error) {
+// more says the whole batch went through and was full: more mail is probably due.
+func (w *Worker) process(ctx context.Context) (sent int, more bool, err error) {
 	if ctx.Err() != nil {
-		return 0, 0, nil
+		return 0, false, nil
 	}
 	msgs, err := w.st.ClaimMessages(ctx, w.opt.Batch, w.opt.Lease)
 	if err != nil {
-		return 0, 0, err
+		return 0, false, err
 	}
+	// Past this, the rest of the batch goes back: another worker may soon take it over.
+	leaseEnd := time.Now().Add(w.opt.Lease * 3 / 4)
 	// Outcomes are recorded even when ctx ends meanwhile: losing one would send twice.
 	keep := context.WithoutCancel(ctx)
 	for i := range msgs {
 		m := &msgs[i]
-		if ctx.Err() != nil || !w.wait(ctx) {
-			return sent, len(msgs), w.release(keep, msgs[i:])
+		if ctx.Err() != nil || !w.wait(ctx) || time.Now().After(leaseEnd) {
+			return sent, false, w.release(keep, msgs[i:])
 		}
 		ok, stop, err := w.deliver(keep, m)
 		if err != nil {
-			return sent, len(msgs), errors.Join(err, w.release(keep, msgs[i+1:]))
+			return sent, false, errors.Join(err, w.release(keep, msgs[i+1:]))
 		}
 		if ok {
 			sent++
 		}
 		if stop {
-			return sent, len(msgs), w.release(keep, msgs[i+1:])
+			return sent, false, w.release(keep, msgs[i+1:])
 		}
 	}
-	return sent, len(msgs), nil
+	return sent, len(msgs) == w.opt.Batch, nil
 }
 
 // deliver sends one claimed message and records the outcome. stop asks to leave the rest

@@ -41,7 +41,7 @@ func TestBrowserOrganizerPublishesEvent(t *testing.T) {
 	}
 	browsertest.Screenshot(t, ctx, "event-admin")
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`button[value="published"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`.flash.ok`))); err != nil {
+		chromedp.WaitVisible(chromedp.CSS(`h1 .badge.published`))); err != nil {
 		t.Fatal(err)
 	}
 	flash, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(".flash.ok")))

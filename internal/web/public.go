@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
-	"net/url"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
@@ -42,39 +41,13 @@ func (s *Server) publicEvent(c echo.Context) (*model.Event, error) {
 }
 
 func (s *Server) handleEventPage(c echo.Context) error {
-	ctx := c.Request().Context()
-	e, err := s.publicEvent(c)
+	ev, err := s.publicEvent(c)
 	if err != nil {
 		return err
 	}
-	agenda, err := s.app.Store.ListAgenda(ctx, e.ID)
+	p, err := s.registrationPage(c, ev, nil, nil)
 	if err != nil {
 		return err
-	}
-	docs, err := s.app.Store.ListDocuments(ctx, e.ID)
-	if err != nil {
-		return err
-	}
-	p := s.page(c, e.Title)
-	p.In(e.Timezone)
-	p.Data["Event"] = e
-	p.Data["Agenda"] = agenda
-	p.Data["Documents"] = docs
-	p.Data["Past"] = e.EndsAt.Before(s.app.Now())
-	pageURL := s.cfg.BaseURL + "/e/" + e.Slug
-	p.Data["URL"] = pageURL
-	p.Data["WhatsApp"] = "https://wa.me/?text=" + url.QueryEscape(e.Title+" — "+p.Range(e.StartsAt, e.EndsAt)+" "+pageURL)
-	desc := e.Summary
-	if desc == "" {
-		desc = e.Theme
-	}
-	p.Meta = map[string]string{
-		"og:type": "website", "og:title": e.Title, "og:url": pageURL,
-		"og:description": p.Range(e.StartsAt, e.EndsAt) + " · " + e.VenueName + ". " + desc,
-		"og:image":       s.cfg.BaseURL + "/static/og.png", "twitter:card": "summary",
-	}
-	if !e.IsPublic() {
-		p.NoIndex = true
 	}
 	return s.render(c, http.StatusOK, "event", p)
 }

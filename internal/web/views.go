@@ -28,6 +28,23 @@ var funcs = template.FuncMap{
 	"add":      func(a, b int) int { return a + b },
 	"join":     strings.Join,
 	"list":     func(xs ...string) []string { return xs },
+	"splitlines": func(s string) []string {
+		var out []string
+		for _, l := range strings.Split(s, "\n") {
+			if l = strings.TrimSpace(l); l != "" {
+				out = append(out, l)
+			}
+		}
+		return out
+	},
+	"hasline": func(s, line string) bool {
+		for _, l := range strings.Split(s, "\n") {
+			if l == line {
+				return true
+			}
+		}
+		return false
+	},
 	"int64": func(v any) int64 {
 		switch n := v.(type) {
 		case int:

@@ -12,6 +12,7 @@ import (
 func All() []*gormigrate.Migration {
 	return []*gormigrate.Migration{
 		m0001Foundation(),
+		m0002Outreach(),
 	}
 }
 

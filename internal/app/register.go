@@ -1,0 +1,352 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"relais/internal/model"
+	"relais/internal/store"
+	"relais/internal/ticket"
+)
+
+// RegistrationInput is a registration form, from a blogger, an invitation, the door or staff.
+type RegistrationInput struct {
+	ContactInput
+	Answers  map[int64][]string // question id → answer(s)
+	Consent  bool
+	Honeypot string
+	Lang     string
+	Source   model.RegistrationSource
+	// InvitationToken, when set, must be a live invitation of this event for this email.
+	InvitationToken string
+	// Staff marks a registration made by an organizer (or the door): the window and the
+	// invite-only mode do not apply and no consent box is ticked by the person.
+	Staff bool
+	// SkipApproval confirms directly even in approval mode (invitations, staff).
+	SkipApproval bool
+	// OverrideCapacity confirms even when the event is full (staff only).
+	OverrideCapacity bool
+}
+
+// RegisterResult says what happened, so the page can answer without revealing whether
+// the address was already registered.
+type RegisterResult struct {
+	Registration *model.Registration
+	// Duplicate is true when the address already had an active registration: nothing was
+	// created, and a reminder with the ticket link was emailed to the address.
+	Duplicate bool
+}
+
+// Register records a registration in one transaction: find or create the contact,
+// refuse a duplicate, decide confirmed / waitlisted / pending from the mode and the
+// capacity (inside the transaction, so capacity holds whatever the concurrency), and
+// queue the email. The email is sent later by the outbox worker.
+func (a *App) Register(ctx context.Context, eventID int64, in RegistrationInput) (*RegisterResult, error) {
+	if strings.TrimSpace(in.Honeypot) != "" {
+		return nil, model.Errorf(model.EBadRequest, "error.bad_request")
+	}
+	in.Lang = supportedLang(in.Lang)
+	ev, err := a.Store.FindEventByID(ctx, eventID)
+	if err != nil {
+		return nil, err
+	}
+	questions, err := a.Store.ListQuestions(ctx, eventID)
+	if err != nil {
+		return nil, err
+	}
+	fields := map[string]string{}
+	in.ContactInput.validate(fields)
+	answers := validateAnswers(questions, in.Answers, fields)
+	if !in.Consent && !in.Staff {
+		fields["consent"] = "error.consent"
+	}
+	if len(fields) > 0 {
+		return nil, model.FieldErrors(fields)
+	}
+	var inv *model.Invitation
+	if in.InvitationToken != "" {
+		if inv, err = a.Store.FindInvitationByToken(ctx, in.InvitationToken); err != nil || inv.EventID != eventID || inv.Status == "revoked" {
+			return nil, model.Errorf(model.EForbidden, "error.invitation_invalid")
+		}
+		in.SkipApproval = true
+		in.Source = model.SourceInvitation
+	}
+	if !in.Staff {
+		if err := a.registrationOpen(ev, inv != nil); err != nil {
+			return nil, err
+		}
+	}
+	if in.Source == "" {
+		in.Source = model.SourceOnline
+	}
+	now := a.Now()
+	res := &RegisterResult{}
+	var mail Email
+	err = a.Store.Tx(ctx, func(tx *store.Store) error {
+		ev, err := tx.LockEvent(ctx, eventID)
+		if err != nil {
+			return err
+		}
+		c, err := a.upsertContact(ctx, tx, &in.ContactInput, in.Lang, !in.Staff, now)
+		if err != nil {
+			return err
+		}
+		if inv != nil && inv.ContactID != c.ID {
+			// An invitation is personal: it works for the invited address only.
+			return model.FieldErrors(map[string]string{"email": "error.invitation_email"})
+		}
+		r, err := tx.FindRegistrationFor(ctx, eventID, c.ID)
+		switch {
+		case err == nil && r.Active():
+			res.Duplicate, res.Registration = true, r
+			mail = a.registrationEmail("already_registered", ev, c, r, fmt.Sprintf("reg:%d:dup:%d", r.ID, now.UnixNano()))
+			_, err = a.queueEmail(ctx, tx, mail)
+			return err
+		case err == nil:
+			// Cancelled or rejected before: the same row comes back to life.
+		case model.ErrorCode(err) == model.ENotFound:
+			r = &model.Registration{EventID: eventID, ContactID: c.ID, TicketCode: ticket.NewCode(),
+				Reference: ticket.NewReference(), ManageToken: a.Token()}
+		default:
+			return err
+		}
+		r.Source, r.Lang, r.Answers = in.Source, in.Lang, answers
+		r.CancelledAt, r.RejectReason, r.WaitlistedAt, r.ConfirmedAt = nil, "", nil, nil
+		if inv != nil {
+			r.InvitationID = &inv.ID
+		}
+		status, err := a.decideStatus(ctx, tx, ev, in.SkipApproval || in.Staff, in.OverrideCapacity && in.Staff)
+		if err != nil {
+			return err
+		}
+		a.setStatus(r, status, now)
+		if r.ID == 0 {
+			err = a.createRegistration(ctx, tx, r)
+		} else {
+			err = tx.SaveRegistration(ctx, r)
+		}
+		if err != nil {
+			return err
+		}
+		if inv != nil {
+			if err := tx.MarkInvitationAnswered(ctx, inv.ID, "accepted", "", now); err != nil {
+				return err
+			}
+		}
+		res.Registration = r
+		_, err = a.queueEmail(ctx, tx, a.registrationEmail(string(status), ev, c, r, fmt.Sprintf("reg:%d:%s:%d", r.ID, status, now.UnixNano())))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.kick()
+	return res, nil
+}
+
+// createRegistration inserts r, drawing a new short reference in the rare case that
+// the one drawn is taken at this event.
+func (a *App) createRegistration(ctx context.Context, tx *store.Store, r *model.Registration) error {
+	for i := 0; ; i++ {
+		if _, err := tx.FindRegistrationByReference(ctx, r.EventID, r.Reference); model.ErrorCode(err) == model.ENotFound {
+			return tx.CreateRegistration(ctx, r)
+		} else if err != nil {
+			return err
+		} else if i > 10 {
+			return fmt.Errorf("app: no free reference")
+		}
+		r.Reference = ticket.NewReference()
+	}
+}
+
+// decideStatus applies the mode and the capacity. It must run inside the transaction
+// that holds the event's lock.
+func (a *App) decideStatus(ctx context.Context, tx *store.Store, ev *model.Event, skipApproval, override bool) (model.RegistrationStatus, error) {
+	if ev.RegistrationMode == model.ModeApproval && !skipApproval {
+		return model.RegPending, nil
+	}
+	if ev.Capacity == 0 || override {
+		return model.RegConfirmed, nil
+	}
+	n, err := tx.CountConfirmed(ctx, ev.ID)
+	if err != nil {
+		return "", err
+	}
+	if n < int64(ev.Capacity) {
+		return model.RegConfirmed, nil
+	}
+	return model.RegWaitlisted, nil
+}
+
+func (a *App) setStatus(r *model.Registration, status model.RegistrationStatus, now time.Time) {
+	r.Status = status
+	switch status {
+	case model.RegConfirmed:
+		r.ConfirmedAt = &now
+	case model.RegWaitlisted:
+		r.WaitlistedAt = &now
+	case model.RegCancelled:
+		r.CancelledAt = &now
+	}
+}
+
+// registrationOpen checks the status, the window and the mode of an event for the public.
+func (a *App) registrationOpen(ev *model.Event, invited bool) error {
+	now := a.Now()
+	switch {
+	case ev.Status != model.EventPublished:
+		return model.Errorf(model.EConflict, "register.closed_status")
+	case !ev.EndsAt.After(now):
+		return model.Errorf(model.EConflict, "register.closed_past")
+	case ev.RegistrationOpensAt != nil && now.Before(*ev.RegistrationOpensAt):
+		return model.Errorf(model.EConflict, "register.not_yet_open")
+	case ev.RegistrationClosesAt != nil && !now.Before(*ev.RegistrationClosesAt):
+		return model.Errorf(model.EConflict, "register.closed")
+	case ev.RegistrationMode == model.ModeInviteOnly && !invited:
+		return model.Errorf(model.EForbidden, "register.invite_only")
+	}
+	return nil
+}
+
+// RegistrationState tells the public page what to show: "open", "not_yet_open",
+// "closed", "invite_only", "past" or "unavailable".
+func (a *App) RegistrationState(ev *model.Event) string {
+	err := a.registrationOpen(ev, false)
+	if err == nil {
+		return "open"
+	}
+	return strings.TrimPrefix(strings.TrimPrefix(model.ErrorMessage(err), "register."), "closed_")
+}
+
+// upsertContact finds the contact by normalised email and fills in what the person told
+// (new, non-empty values win); registrations grow the directory by themselves.
+func (a *App) upsertContact(ctx context.Context, tx *store.Store, in *ContactInput, lang string, consent bool, now time.Time) (*model.Contact, error) {
+	c, err := tx.FindContactByEmail(ctx, in.Email)
+	if model.ErrorCode(err) == model.ENotFound {
+		c = &model.Contact{Email: in.Email, UnsubscribeToken: a.Token(), Lang: lang}
+	} else if err != nil {
+		return nil, err
+	} else if c, err = tx.FindContact(ctx, c.ID); err != nil {
+		return nil, err
+	}
+	set := func(dst *string, v string) {
+		if v != "" {
+			*dst = v
+		}
+	}
+	set(&c.FirstName, in.FirstName)
+	set(&c.LastName, in.LastName)
+	set(&c.Phone, in.Phone)
+	set(&c.Outlet, in.Outlet)
+	set(&c.BlogURL, in.BlogURL)
+	set(&c.City, in.City)
+	set(&c.Lang, lang)
+	if n, err := strconv.Atoi(in.Audience); err == nil && n > 0 {
+		c.Audience = n
+	}
+	if consent {
+		c.ConsentAt, c.ConsentSource = &now, "registration_form"
+	}
+	for _, ch := range in.Channels {
+		replaced := false
+		for i := range c.Channels {
+			if c.Channels[i].Platform == ch.Platform {
+				c.Channels[i].Handle, c.Channels[i].URL = ch.Handle, ch.URL
+				replaced = true
+			}
+		}
+		if !replaced {
+			c.Channels = append(c.Channels, ch)
+		}
+	}
+	if c.ID == 0 {
+		err = tx.CreateContact(ctx, c)
+	} else {
+		err = tx.UpdateContact(ctx, c)
+	}
+	return c, err
+}
+
+func supportedLang(l string) string {
+	if l == "en" {
+		return "en"
+	}
+	return "fr"
+}
+
+// validateAnswers checks the answers to an event's questions and returns them as JSON.
+func validateAnswers(qs []model.Question, given map[int64][]string, f map[string]string) string {
+	out := map[string]any{}
+	for _, q := range qs {
+		field := fmt.Sprintf("q%d", q.ID)
+		var vals []string
+		for _, v := range given[q.ID] {
+			if v = strings.TrimSpace(v); v != "" {
+				vals = append(vals, v)
+			}
+		}
+		if len(vals) == 0 {
+			if q.Required {
+				f[field] = "error.required"
+			}
+			continue
+		}
+		opts := map[string]bool{}
+		for _, o := range strings.Split(q.Options, "\n") {
+			opts[strings.TrimSpace(o)] = true
+		}
+		v := vals[0]
+		switch q.Kind {
+		case model.QText, model.QLongText:
+			max := 300
+			if q.Kind == model.QLongText {
+				max = 3000
+			}
+			if utf8.RuneCountInString(v) > max {
+				f[field] = "error.too_long"
+			}
+			out[itoa(int(q.ID))] = v
+		case model.QChoice:
+			if !opts[v] {
+				f[field] = "error.choice"
+			}
+			out[itoa(int(q.ID))] = v
+		case model.QMultiChoice:
+			for _, x := range vals {
+				if !opts[x] {
+					f[field] = "error.choice"
+				}
+			}
+			out[itoa(int(q.ID))] = vals
+		case model.QYesNo:
+			if v != "yes" && v != "no" {
+				f[field] = "error.choice"
+			}
+			out[itoa(int(q.ID))] = v
+		case model.QURL:
+			if u, ok := NormalizeURL(v); !ok {
+				f[field] = "error.url_any"
+			} else {
+				out[itoa(int(q.ID))] = u
+			}
+		case model.QNumber:
+			if _, err := strconv.ParseFloat(strings.ReplaceAll(v, ",", "."), 64); err != nil || len(v) > 30 {
+				f[field] = "error.number_any"
+			}
+			out[itoa(int(q.ID))] = v
+		case model.QPhone:
+			if p, ok := NormalizePhone(v); !ok {
+				f[field] = "error.phone"
+			} else {
+				out[itoa(int(q.ID))] = p
+			}
+		}
+	}
+	b, _ := json.Marshal(out)
+	return string(b)
+}

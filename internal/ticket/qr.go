@@ -1,0 +1,110 @@
+package ticket
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	_ "image/jpeg" // photos from the door page
+	_ "image/png"
+	"io"
+
+	"github.com/makiuchi-d/gozxing"
+	gozxingqr "github.com/makiuchi-d/gozxing/qrcode"
+	"github.com/skip2/go-qrcode"
+)
+
+// MaxQRSize is the largest QR image QRPNG draws, in pixels a side.
+const MaxQRSize = 2048
+
+// Limits on a photo given to DecodeQR. A phone photo is 2–8 MB and 12–48
+// megapixels; the pixel limit is checked before decoding, so that a small
+// file announcing a huge image cannot exhaust memory.
+const (
+	MaxPhotoBytes  = 20 << 20
+	MaxPhotoPixels = 50_000_000
+)
+
+var (
+	// ErrNoQRCode means the image was read but no QR code was found in it.
+	ErrNoQRCode = errors.New("ticket: no QR code found in the image")
+	// ErrBadImage means the data is not a PNG or JPEG image this package can
+	// read (another format, truncated, or too large).
+	ErrBadImage = errors.New("ticket: unreadable image")
+)
+
+// QRPNG draws content as a QR code with medium error correction (15% of the
+// symbol may be lost) in a PNG of size×size pixels, quiet zone included. The
+// PNG is black on white with a 2-colour palette, 1 bit per pixel: a ticket's
+// QR weighs well under 1 KB.
+func QRPNG(content string, size int) ([]byte, error) {
+	if size <= 0 || size > MaxQRSize {
+		return nil, fmt.Errorf("ticket: QR size %d out of range 1..%d", size, MaxQRSize)
+	}
+	q, err := qrcode.New(content, qrcode.Medium)
+	if err != nil {
+		return nil, fmt.Errorf("ticket: encode QR: %w", err)
+	}
+	png, err := q.PNG(size)
+	if err != nil {
+		return nil, fmt.Errorf("ticket: encode QR PNG: %w", err)
+	}
+	return png, nil
+}
+
+// DecodeQR finds and reads a QR code in a PNG or JPEG image, typically a
+// photo taken at the door by a phone whose browser cannot scan live. It
+// returns the text of the code as is (see ParseCode). Errors wrap
+// ErrBadImage or ErrNoQRCode.
+func DecodeQR(r io.Reader) (string, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxPhotoBytes+1))
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrBadImage, err)
+	}
+	if len(data) > MaxPhotoBytes {
+		return "", fmt.Errorf("%w: larger than %d MB", ErrBadImage, MaxPhotoBytes>>20)
+	}
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrBadImage, err)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width*cfg.Height > MaxPhotoPixels {
+		return "", fmt.Errorf("%w: %d×%d pixels", ErrBadImage, cfg.Width, cfg.Height)
+	}
+	img, _, err := image.Decode(bytes.NewReader(data))
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrBadImage, err)
+	}
+	return decodeQRImage(img)
+}
+
+// decodeQRImage runs the QR reader with the hybrid binarizer, which copes with
+// the uneven light of a photo, then with the global one, which does better
+// on flat, low-contrast images.
+func decodeQRImage(img image.Image) (text string, err error) {
+	// gozxing is a port of Java code written for exceptions; an image that
+	// trips an index check must cost the door one failed scan, not a panic.
+	defer func() {
+		if p := recover(); p != nil {
+			text, err = "", fmt.Errorf("%w (reader failed: %v)", ErrNoQRCode, p)
+		}
+	}()
+	source := gozxing.NewLuminanceSourceFromImage(img)
+	hints := map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true}
+	reader := gozxingqr.NewQRCodeReader()
+	binarizers := []func(gozxing.LuminanceSource) gozxing.Binarizer{
+		gozxing.NewHybridBinarizer,
+		gozxing.NewGlobalHistgramBinarizer,
+	}
+	for _, binarizer := range binarizers {
+		bitmap, err := gozxing.NewBinaryBitmap(binarizer(source))
+		if err != nil {
+			continue
+		}
+		result, err := reader.Decode(bitmap, hints)
+		if err == nil {
+			return result.GetText(), nil
+		}
+	}
+	return "", ErrNoQRCode
+}

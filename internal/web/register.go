@@ -1,0 +1,168 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"relais/internal/app"
+	"relais/internal/model"
+)
+
+// registrationFormFields are the fixed fields of the public registration form.
+var registrationFormFields = []string{"first_name", "last_name", "email", "phone", "outlet", "blog_url", "audience", "city"}
+
+// bindRegistration reads the registration form (the same for the public page, the
+// invitation page, the ticket page and the organizer's "add by hand").
+func bindRegistration(c echo.Context, questions []model.Question) (app.RegistrationInput, map[string]string) {
+	vals := map[string]string{}
+	for _, f := range registrationFormFields {
+		vals[f] = c.FormValue(f)
+	}
+	in := app.RegistrationInput{ContactInput: app.ContactInput{FirstName: vals["first_name"], LastName: vals["last_name"],
+		Email: vals["email"], Phone: vals["phone"], Outlet: vals["outlet"], BlogURL: vals["blog_url"],
+		Audience: vals["audience"], City: vals["city"]},
+		Answers: map[int64][]string{}, Consent: c.FormValue("consent") == "yes", Honeypot: c.FormValue("nickname"),
+		Lang: langOf(c)}
+	for _, p := range model.Platforms {
+		h := c.FormValue("channel_" + p)
+		vals["channel_"+p] = h
+		if strings.TrimSpace(h) != "" {
+			in.Channels = append(in.Channels, model.ContactChannel{Platform: p, Handle: h})
+		}
+	}
+	form, _ := c.FormParams()
+	for _, q := range questions {
+		key := fmt.Sprintf("q%d", q.ID)
+		in.Answers[q.ID] = form[key]
+		vals[key] = strings.Join(form[key], "\n")
+	}
+	if in.Consent {
+		vals["consent"] = "yes"
+	}
+	return in, vals
+}
+
+// registrationPage is the data the public event page needs for its form.
+func (s *Server) registrationPage(c echo.Context, ev *model.Event, vals map[string]string, ferr *model.Error) (*Page, error) {
+	ctx := c.Request().Context()
+	p := s.page(c, ev.Title)
+	p.In(ev.Timezone)
+	agenda, err := s.app.Store.ListAgenda(ctx, ev.ID)
+	if err != nil {
+		return nil, err
+	}
+	docs, err := s.app.Store.ListDocuments(ctx, ev.ID)
+	if err != nil {
+		return nil, err
+	}
+	questions, err := s.app.Store.ListQuestions(ctx, ev.ID)
+	if err != nil {
+		return nil, err
+	}
+	p.Data["Event"] = ev
+	p.Data["Agenda"] = agenda
+	p.Data["Documents"] = docs
+	p.Data["Questions"] = questions
+	p.Data["Platforms"] = model.Platforms
+	p.Data["State"] = s.app.RegistrationState(ev)
+	if ev.Capacity > 0 {
+		n, err := s.app.Store.CountConfirmed(ctx, ev.ID)
+		if err != nil {
+			return nil, err
+		}
+		p.Data["Full"] = n >= int64(ev.Capacity)
+		p.Data["SeatsLeft"] = int(int64(ev.Capacity) - n)
+	}
+	if vals != nil {
+		p.Form.Values = vals
+	}
+	if ferr != nil {
+		p.Form.Errors = ferr.Fields
+		p.Form.Error = p.T(ferr.Message)
+	}
+	pageURL := s.cfg.BaseURL + "/e/" + ev.Slug
+	p.Data["URL"] = pageURL
+	p.Data["WhatsApp"] = "https://wa.me/?text=" + url.QueryEscape(ev.Title+" — "+p.Range(ev.StartsAt, ev.EndsAt)+" "+pageURL)
+	desc := ev.Summary
+	if desc == "" {
+		desc = ev.Theme
+	}
+	p.Meta = map[string]string{
+		"og:type": "website", "og:title": ev.Title, "og:url": pageURL,
+		"og:description": p.Range(ev.StartsAt, ev.EndsAt) + " · " + ev.VenueName + ". " + desc,
+		"og:image":       s.cfg.BaseURL + "/static/og.png", "twitter:card": "summary_large_image",
+		"description": desc,
+	}
+	if !ev.IsPublic() {
+		p.NoIndex = true
+	}
+	return p, nil
+}
+
+// handleRegister records a registration from the public form. Field errors re-render
+// the form with the values kept (422); success goes to the ticket page (303).
+func (s *Server) handleRegister(c echo.Context) error {
+	ctx := c.Request().Context()
+	ev, err := s.publicEvent(c)
+	if err != nil {
+		return err
+	}
+	if ok, wait, err := s.app.Store.HitRateLimit(ctx, "form:ip:"+c.RealIP(), s.cfg.FormRate, time.Minute); err != nil {
+		return err
+	} else if !ok {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		return model.Errorf(model.ERateLimited, "error.form_rate")
+	}
+	questions, err := s.app.Store.ListQuestions(ctx, ev.ID)
+	if err != nil {
+		return err
+	}
+	in, vals := bindRegistration(c, questions)
+	if in.Honeypot != "" {
+		// A robot filled the hidden field: answer as if all went well, record nothing.
+		return s.redirect(c, "/e/"+ev.Slug+"/inscrit")
+	}
+	res, err := s.app.Register(ctx, ev.ID, in)
+	if me, ok := err.(*model.Error); ok && me.Code == model.EInvalid {
+		p, perr := s.registrationPage(c, ev, vals, me)
+		if perr != nil {
+			return perr
+		}
+		return s.render(c, http.StatusUnprocessableEntity, "event", p)
+	} else if ok && me.Code == model.EConflict || ok && me.Code == model.EForbidden {
+		// Closed, not yet open, invite-only: show the page with the reason.
+		p, perr := s.registrationPage(c, ev, vals, nil)
+		if perr != nil {
+			return perr
+		}
+		p.Form.Error = p.T(me.Message)
+		return s.render(c, http.StatusConflict, "event", p)
+	} else if err != nil {
+		return err
+	}
+	if res.Duplicate {
+		return s.redirect(c, "/e/"+ev.Slug+"/inscrit")
+	}
+	return s.redirect(c, "/t/"+res.Registration.ManageToken)
+}
+
+// handleRegistered is the neutral page after a duplicate registration: it never says
+// whether the address was registered.
+func (s *Server) handleRegistered(c echo.Context) error {
+	ev, err := s.publicEvent(c)
+	if err != nil {
+		return err
+	}
+	p := s.page(c, ev.Title)
+	p.NoIndex = true
+	p.Data["Event"] = ev
+	return s.render(c, http.StatusOK, "registered", p)
+}
+
+func urlEscape(s string) string { return url.QueryEscape(s) }
