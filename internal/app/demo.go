@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"relais/internal/model"
@@ -11,7 +12,70 @@ import (
 const (
 	demoPastSlug     = "blogosphere-reseau-e-gouvernement-2017"
 	demoUpcomingSlug = "blogueurs-services-publics-en-ligne"
+	demoWorkshopSlug = "atelier-verification-information"
 )
+
+// demoBloggers are fictional bloggers: first name, last name, outlet, city, platform, audience.
+var demoBloggers = [][6]string{
+	{"Kafui", "Adjo", "Le blog de Kafui", "Lomé", "facebook", "12000"},
+	{"Edem", "Kossi", "TechTogo", "Lomé", "x", "8500"},
+	{"Ama", "Mensah", "Ama raconte", "Kpalimé", "instagram", "23000"},
+	{"Yao", "Agbeko", "Lomé Digital", "Lomé", "youtube", "41000"},
+	{"Akossiwa", "Dogbe", "Femmes & Tech", "Lomé", "facebook", "15500"},
+	{"Komlan", "Amegah", "Le Grenier numérique", "Aného", "blog", "3000"},
+	{"Afiwa", "Tchalla", "Afiwa TV", "Sokodé", "tiktok", "67000"},
+	{"Sena", "Ahiadzro", "Sena Reporter", "Lomé", "x", "5200"},
+	{"Mawuli", "Gbedemah", "Mawuli Talks", "Tsévié", "youtube", "9800"},
+	{"Dzifa", "Koudaya", "Dzifa écrit", "Lomé", "blog", "2100"},
+	{"Essowè", "Pali", "Kara Connect", "Kara", "facebook", "7400"},
+	{"Abla", "Lawson", "Abla Lifestyle", "Lomé", "instagram", "31000"},
+	{"Kodjo", "Apedo", "Kodjo Code", "Lomé", "linkedin", "4300"},
+	{"Enyonam", "Akakpo", "Enyo News", "Atakpamé", "whatsapp", "6000"},
+	{"Tchilabalo", "Bakali", "Savanes Infos", "Dapaong", "facebook", "5600"},
+	{"Elom", "Attiogbe", "Elom le geek", "Lomé", "tiktok", "52000"},
+	{"Adzo", "Kpodar", "Adzo Cuisine", "Lomé", "instagram", "18000"},
+	{"Kokou", "Dossou", "Togo Startups", "Lomé", "linkedin", "6100"},
+	{"Massan", "Aziaka", "Massan Voyages", "Kpalimé", "youtube", "14000"},
+	{"Fafa", "Gnassingbé", "Fafa Mode", "Lomé", "instagram", "26000"},
+	{"Kwami", "Eklou", "Kwami Sport", "Lomé", "x", "9100"},
+	{"Ayélé", "Sodji", "Ayélé Santé", "Lomé", "facebook", "11200"},
+	{"Messan", "Anani", "Messan Agro", "Notsé", "facebook", "3900"},
+	{"Yawa", "Ganyo", "Yawa Éducation", "Lomé", "blog", "2700"},
+	{"Folly", "Hounkpati", "Folly Culture", "Aného", "instagram", "8800"},
+	{"Nadou", "Bawa", "Nadou Beauté", "Sokodé", "tiktok", "38000"},
+	{"Koffi", "Ayivi", "Koffi Finance", "Lomé", "linkedin", "5100"},
+	{"Dédé", "Amouzou", "Dédé Musique", "Lomé", "youtube", "22000"},
+	{"Sika", "Adomayakpor", "Sika Économie", "Lomé", "x", "4700"},
+	{"Mensah", "Kuevi", "Mensah Photo", "Lomé", "instagram", "13500"},
+	{"Ablavi", "Tossou", "Ablavi Maman", "Tsévié", "facebook", "9900"},
+	{"Gafar", "Ouro-Djobo", "Tchaoudjo Actu", "Sokodé", "whatsapp", "4500"},
+	{"Selom", "Klutse", "Selom Tech", "Lomé", "x", "7300"},
+	{"Amivi", "Dzidzienyo", "Amivi Afrique", "Lomé", "blog", "1800"},
+	{"Kossivi", "Hodo", "Kossivi Ciné", "Lomé", "youtube", "12300"},
+	{"Eyram", "Adjovi", "Eyram Écolo", "Kpalimé", "instagram", "6700"},
+}
+
+// demoRegister registers one fictional blogger, as staff (no window, no consent box).
+func (a *App) demoRegister(ctx context.Context, ev *model.Event, b [6]string, override bool) error {
+	slugEmail := strings.ToLower(Slugify(b[0] + "." + b[1]))
+	in := RegistrationInput{ContactInput: ContactInput{FirstName: b[0], LastName: b[1], Outlet: b[2], City: b[3],
+		Email: slugEmail + "@blog.example.org", Audience: b[5],
+		Channels: []model.ContactChannel{{Platform: b[4], Handle: "@" + strings.ReplaceAll(slugEmail, "-", "")}}},
+		Lang: "fr", Source: model.SourceOnline, Staff: true, OverrideCapacity: false}
+	if ev.RegistrationMode == model.ModeApproval {
+		// As the bloggers themselves would: the requests wait for the organizer.
+		in.Staff, in.Consent = false, true
+	}
+	res, err := a.Register(ctx, ev.ID, in)
+	if err != nil {
+		return err
+	}
+	if res.Registration.Status == model.RegPending && res.Registration.ID%2 == 0 {
+		_, err = a.ApproveRegistration(ctx, Actor{Name: "demo"}, res.Registration.ID, false)
+		return err
+	}
+	return nil
+}
 
 // LoadDemo loads the model session of 17 May 2017 (kept as a past event) and an upcoming
 // session in the same spirit, published and open. People and contacts are fictional.
@@ -95,8 +159,43 @@ func (a *App) LoadDemo(ctx context.Context) (string, error) {
 		return "", err
 	}
 	created += n
+	workStart := time.Date(today.Year(), today.Month(), today.Day(), 14, 0, 0, 0, lome).AddDate(0, 0, 35).UTC()
+	workshop := &model.Event{
+		Slug:      demoWorkshopSlug,
+		Title:     "Atelier : vérifier l’information avant de la relayer",
+		Theme:     "Lutter contre les fausses nouvelles sur les réseaux sociaux",
+		Summary:   "Un atelier pratique de vérification des faits, sur validation (places limitées).",
+		VenueName: "Maison des médias", VenueAddress: "Lomé", StartsAt: workStart, EndsAt: workStart.Add(2 * time.Hour),
+		Timezone: "Africa/Lome", Capacity: 15, RegistrationMode: model.ModeApproval, Status: model.EventPublished, Lang: "fr",
+		PressContactName: "Afi Mensah (fictive)", PressContactEmail: "presse@numerique.example.tg",
+	}
+	n, err = a.demoEvent(ctx, actor, workshop, []model.AgendaItem{
+		{StartTime: "14:00", Title: "Les réflexes de vérification"}, {StartTime: "15:00", Title: "Exercices pratiques"}})
+	if err != nil {
+		return "", err
+	}
+	created += n
 	if created == 0 {
 		return "demo already loaded: nothing to do", nil
+	}
+	// Registrations (fictional people, reserved example.org addresses).
+	for i, b := range demoBloggers {
+		switch {
+		case i < 32:
+			if err := a.demoRegister(ctx, past, b, true); err != nil {
+				return "", err
+			}
+		}
+		if i%3 == 0 && i < 36 {
+			if err := a.demoRegister(ctx, upcoming, b, false); err != nil {
+				return "", err
+			}
+		}
+		if i%5 == 1 {
+			if err := a.demoRegister(ctx, workshop, b, false); err != nil {
+				return "", err
+			}
+		}
 	}
 	return fmt.Sprintf("demo loaded: %d session(s) created (/e/%s, /e/%s)", created, demoPastSlug, demoUpcomingSlug), nil
 }

@@ -27,7 +27,7 @@ func (a *App) icsEvent(ev *model.Event) ticket.ICSEvent {
 	return ticket.ICSEvent{UID: fmt.Sprintf("event-%d@relais", ev.ID), Title: ev.Title, Description: ev.Summary,
 		Location: strings.Trim(loc, ", "), URL: strings.TrimRight(a.Config.BaseURL, "/") + "/e/" + ev.Slug,
 		OrganizerName: ev.PressContactName, OrganizerEmail: ev.PressContactEmail,
-		Start: ev.StartsAt, End: ev.EndsAt, Created: ev.CreatedAt}
+		Start: ev.StartsAt, End: ev.EndsAt, Created: ev.UpdatedAt}
 }
 
 // GoogleCalendarURL returns the "add to Google Calendar" link of an event.

@@ -154,7 +154,7 @@ func (s *Store) ListRegistrations(ctx context.Context, f RegistrationFilter) ([]
 	}
 	if qs := strings.TrimSpace(strings.ToLower(f.Query)); qs != "" {
 		like := "%" + escapeLike(qs) + "%"
-		q = q.Where("LOWER(c.first_name || ' ' || c.last_name) LIKE ? OR LOWER(c.last_name || ' ' || c.first_name) LIKE ? OR c.email LIKE ? OR LOWER(c.outlet) LIKE ? OR LOWER(r.reference) = ? OR c.phone LIKE ?",
+		q = q.Where("LOWER(c.first_name || ' ' || c.last_name) LIKE ? OR LOWER(c.last_name || ' ' || c.first_name) LIKE ? OR c.email LIKE ? OR LOWER(c.outlet) LIKE ? OR r.reference = ? OR c.phone LIKE ?",
 			like, like, like, like, strings.ReplaceAll(strings.ToUpper(qs), "-", ""), "%"+escapeLike(strings.ReplaceAll(qs, " ", ""))+"%")
 	}
 	var total int64

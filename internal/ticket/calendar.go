@@ -34,9 +34,9 @@ type ICSEvent struct {
 	Created time.Time
 }
 
-// icsTime is the UTC DATE-TIME form of RFC 5545 (also used by Google
-// Calendar links).
-const icsTime = "20060102T150405Z"
+// googleTime is the UTC DATE-TIME form of RFC 5545, which the dates
+// parameter of a Google Calendar link takes.
+const googleTime = "20060102T150405Z"
 
 // ICS renders ev as an RFC 5545 calendar (METHOD:PUBLISH, one VEVENT, times
 // in UTC, CRLF line ends, lines folded at 75 octets), ready to be served as
@@ -180,7 +180,7 @@ func GoogleCalendarURL(ev ICSEvent) string {
 	var b strings.Builder
 	b.WriteString("https://calendar.google.com/calendar/render?action=TEMPLATE")
 	b.WriteString("&text=" + url.QueryEscape(ev.Title))
-	b.WriteString("&dates=" + ev.Start.UTC().Format(icsTime) + "/" + end.UTC().Format(icsTime))
+	b.WriteString("&dates=" + ev.Start.UTC().Format(googleTime) + "/" + end.UTC().Format(googleTime))
 	if details != "" {
 		b.WriteString("&details=" + url.QueryEscape(details))
 	}

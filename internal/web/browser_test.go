@@ -63,3 +63,54 @@ func TestBrowserOrganizerPublishesEvent(t *testing.T) {
 		}
 	}
 }
+
+// TestBrowserBloggerRegistersOnPhone: on a phone-sized screen, a blogger registers from
+// the public page, sees the ticket with its QR code, and cancels with the confirmation step.
+func TestBrowserBloggerRegistersOnPhone(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	ev := e.publishedEvent(30, model.ModeOpen)
+	ctx := browsertest.New(t, 390, 844)
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(e.srv.URL+"/e/"+ev.Slug),
+		chromedp.WaitVisible(chromedp.ID("f-first_name")),
+		chromedp.SendKeys(chromedp.ID("f-first_name"), "Kafui"),
+		chromedp.SendKeys(chromedp.ID("f-last_name"), "Adjo"),
+		chromedp.SendKeys(chromedp.ID("f-email"), "kafui@example.org"),
+		chromedp.SendKeys(chromedp.ID("f-phone"), "90 12 34 56"),
+		chromedp.SendKeys(chromedp.ID("f-channel_facebook"), "kafui.blog"),
+		chromedp.Click(chromedp.ID("f-consent")),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	browsertest.Screenshot(t, ctx, "form")
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`button.wide`)), chromedp.WaitVisible(chromedp.CSS(".qr img"))); err != nil {
+		browsertest.Screenshot(t, ctx, "failed")
+		t.Fatal(err)
+	}
+	browsertest.Screenshot(t, ctx, "ticket")
+	loaded, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('.qr img').naturalWidth > 100`))
+	if err != nil || !loaded {
+		t.Fatalf("QR image not loaded: %v", err)
+	}
+	ref, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(".ref")))
+	if len(strings.ReplaceAll(ref, "-", "")) != 6 {
+		t.Fatalf("reference %q", ref)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`a.button.danger`)),
+		chromedp.WaitVisible(chromedp.CSS(`form button.danger`)),
+		chromedp.Click(chromedp.CSS(`form button.danger`)),
+		chromedp.WaitVisible(chromedp.CSS(`.badge.r-cancelled`)),
+	)
+	if err != nil {
+		browsertest.Screenshot(t, ctx, "failed-cancel")
+		t.Fatal(err)
+	}
+	browsertest.Screenshot(t, ctx, "cancelled")
+	c, _ := e.app.Store.FindContactByEmail(context.Background(), "kafui@example.org")
+	r, err := e.app.Store.FindRegistrationFor(context.Background(), ev.ID, c.ID)
+	if err != nil || r.Status != model.RegCancelled || c.Phone != "+22890123456" {
+		t.Fatalf("registration %+v contact %+v %v", r, c, err)
+	}
+}

@@ -1,0 +1,287 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"relais/internal/app"
+	"relais/internal/config"
+	"relais/internal/i18n"
+	"relais/internal/mail"
+	"relais/internal/model"
+	"relais/internal/store"
+	"relais/internal/store/storetest"
+	"relais/templates"
+)
+
+// regApp is an App on a fresh database of the driver, with a clock the test controls.
+func regApp(t *testing.T, driver string) (*app.App, *time.Time) {
+	t.Helper()
+	st := storetest.Open(t, driver)
+	cfg := config.Defaults()
+	a := app.New(st, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	b, err := i18n.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := mail.NewRenderer(templates.FS, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Mail, a.I18n = r, b
+	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	a.Now = func() time.Time { return now }
+	st.Now = a.Now
+	return a, &now
+}
+
+func regEvent(t *testing.T, a *app.App, capacity int, mode model.RegistrationMode) *model.Event {
+	t.Helper()
+	start := a.Now().Add(30 * 24 * time.Hour)
+	ev := &model.Event{Title: fmt.Sprintf("Session %d", time.Now().UnixNano()), StartsAt: start, EndsAt: start.Add(3 * time.Hour),
+		Capacity: capacity, RegistrationMode: mode, Status: model.EventPublished}
+	if err := a.SaveEvent(context.Background(), app.Actor{Name: "test"}, ev); err != nil {
+		t.Fatal(err)
+	}
+	return ev
+}
+
+func person(i int) app.RegistrationInput {
+	return app.RegistrationInput{ContactInput: app.ContactInput{FirstName: "Blogueur", LastName: fmt.Sprint(i),
+		Email: fmt.Sprintf("blogueur%d@example.tg", i)}, Consent: true, Lang: "fr"}
+}
+
+func countMessages(t *testing.T, a *app.App, kind, to string) int {
+	t.Helper()
+	msgs, _, err := a.Store.ListMessages(context.Background(), store.MessageFilter{Query: to, Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, m := range msgs {
+		if m.Kind == kind && m.ToEmail == to {
+			n++
+		}
+	}
+	return n
+}
+
+// TestCapacityHoldsUnderConcurrency: 200 people register at once for 20 seats.
+func TestCapacityHoldsUnderConcurrency(t *testing.T) {
+	for _, driver := range storetest.Drivers(t) {
+		t.Run(driver, func(t *testing.T) {
+			a, _ := regApp(t, driver)
+			ev := regEvent(t, a, 20, model.ModeOpen)
+			var wg sync.WaitGroup
+			errs := make(chan error, 200)
+			for i := 0; i < 200; i++ {
+				wg.Add(1)
+				go func(i int) {
+					defer wg.Done()
+					if _, err := a.Register(context.Background(), ev.ID, person(i)); err != nil {
+						errs <- err
+					}
+				}(i)
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Fatal(err)
+			}
+			counts, err := a.Store.CountRegistrations(context.Background(), ev.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if counts[model.RegConfirmed] != 20 || counts[model.RegWaitlisted] != 180 {
+				t.Fatalf("counts %v, want 20 confirmed and 180 waitlisted", counts)
+			}
+			// Each person got exactly one email matching their status.
+			if n := countMessages(t, a, "registration_confirmed", "blogueur0@example.tg") + countMessages(t, a, "registration_waitlisted", "blogueur0@example.tg"); n != 1 {
+				t.Fatalf("blogueur0 got %d emails", n)
+			}
+			total, err := a.Store.CountMessagesByStatus(context.Background(), &ev.ID)
+			if err != nil || total[model.MessageQueued] != 200 {
+				t.Fatalf("queued messages %v %v", total, err)
+			}
+		})
+	}
+}
+
+func TestCancelPromotesExactlyOne(t *testing.T) {
+	for _, driver := range storetest.Drivers(t) {
+		t.Run(driver, func(t *testing.T) {
+			ctx := context.Background()
+			a, _ := regApp(t, driver)
+			ev := regEvent(t, a, 2, model.ModeOpen)
+			var regs []*model.Registration
+			for i := 0; i < 5; i++ {
+				res, err := a.Register(ctx, ev.ID, person(i))
+				if err != nil {
+					t.Fatal(err)
+				}
+				regs = append(regs, res.Registration)
+			}
+			if regs[1].Status != model.RegConfirmed || regs[2].Status != model.RegWaitlisted {
+				t.Fatalf("statuses %s %s", regs[1].Status, regs[2].Status)
+			}
+			if _, err := a.CancelRegistration(ctx, app.Actor{Name: "holder"}, regs[0].ID); err != nil {
+				t.Fatal(err)
+			}
+			counts, _ := a.Store.CountRegistrations(ctx, ev.ID)
+			if counts[model.RegConfirmed] != 2 || counts[model.RegWaitlisted] != 2 || counts[model.RegCancelled] != 1 {
+				t.Fatalf("after cancel: %v", counts)
+			}
+			first, _ := a.Store.FindRegistration(ctx, regs[2].ID)
+			if first.Status != model.RegConfirmed {
+				t.Fatalf("the first waitlisted was not promoted: %s", first.Status)
+			}
+			if n := countMessages(t, a, "registration_promoted", "blogueur2@example.tg"); n != 1 {
+				t.Fatalf("promoted emails: %d", n)
+			}
+			if n := countMessages(t, a, "registration_cancelled", "blogueur0@example.tg"); n != 1 {
+				t.Fatalf("cancelled emails: %d", n)
+			}
+			pos, _ := a.Store.WaitlistPosition(ctx, mustReg(t, a, regs[4].ID))
+			if pos != 2 {
+				t.Fatalf("position of the last: %d", pos)
+			}
+			// Cancelling twice changes nothing more.
+			if _, err := a.CancelRegistration(ctx, app.Actor{Name: "holder"}, regs[0].ID); err != nil {
+				t.Fatal(err)
+			}
+			// Registering again after a cancellation re-activates the same row.
+			res, err := a.Register(ctx, ev.ID, person(0))
+			if err != nil || res.Duplicate || res.Registration.ID != regs[0].ID || res.Registration.Status != model.RegWaitlisted {
+				t.Fatalf("re-register: %+v %v", res, err)
+			}
+		})
+	}
+}
+
+func mustReg(t *testing.T, a *app.App, id int64) *model.Registration {
+	r, err := a.Store.FindRegistration(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestDuplicateRevealsNothingAndMailsTheTicket(t *testing.T) {
+	for _, driver := range storetest.Drivers(t) {
+		t.Run(driver, func(t *testing.T) {
+			ctx := context.Background()
+			a, _ := regApp(t, driver)
+			ev := regEvent(t, a, 0, model.ModeOpen)
+			p := person(1)
+			first, err := a.Register(ctx, ev.ID, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p.Email = "  BLOGUEUR1@Example.TG "
+			again, err := a.Register(ctx, ev.ID, p)
+			if err != nil || !again.Duplicate || again.Registration.ID != first.Registration.ID {
+				t.Fatalf("duplicate: %+v %v", again, err)
+			}
+			counts, _ := a.Store.CountRegistrations(ctx, ev.ID)
+			if counts[model.RegConfirmed] != 1 {
+				t.Fatalf("counts %v", counts)
+			}
+			if n := countMessages(t, a, "registration_already_registered", "blogueur1@example.tg"); n != 1 {
+				t.Fatalf("already-registered emails: %d", n)
+			}
+		})
+	}
+}
+
+func TestRegistrationRules(t *testing.T) {
+	ctx := context.Background()
+	a, now := regApp(t, "sqlite")
+	// Window.
+	ev := regEvent(t, a, 0, model.ModeOpen)
+	opens, closes := now.Add(time.Hour), now.Add(48*time.Hour)
+	ev.RegistrationOpensAt, ev.RegistrationClosesAt = &opens, &closes
+	if err := a.SaveEvent(ctx, app.Actor{}, ev); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Register(ctx, ev.ID, person(1)); model.ErrorMessage(err) != "register.not_yet_open" {
+		t.Fatalf("before opening: %v", err)
+	}
+	if got := a.RegistrationState(ev); got != "not_yet_open" {
+		t.Fatalf("state %q", got)
+	}
+	later := now.Add(49 * time.Hour)
+	a.Now = func() time.Time { return later }
+	if _, err := a.Register(ctx, ev.ID, person(1)); model.ErrorMessage(err) != "register.closed" {
+		t.Fatalf("after closing: %v", err)
+	}
+	// Staff may still add someone.
+	staff := person(2)
+	staff.Staff, staff.Consent = true, false
+	if res, err := a.Register(ctx, ev.ID, staff); err != nil || res.Registration.Status != model.RegConfirmed {
+		t.Fatalf("staff: %v", err)
+	}
+	a.Now = func() time.Time { return *now }
+	// Invite only.
+	inv := regEvent(t, a, 0, model.ModeInviteOnly)
+	if _, err := a.Register(ctx, inv.ID, person(3)); model.ErrorCode(err) != model.EForbidden {
+		t.Fatalf("invite only: %v", err)
+	}
+	// Approval.
+	appr := regEvent(t, a, 1, model.ModeApproval)
+	res, err := a.Register(ctx, appr.ID, person(4))
+	if err != nil || res.Registration.Status != model.RegPending {
+		t.Fatalf("approval: %+v %v", res, err)
+	}
+	res2, _ := a.Register(ctx, appr.ID, person(5))
+	if r, err := a.ApproveRegistration(ctx, app.Actor{}, res.Registration.ID, false); err != nil || r.Status != model.RegConfirmed {
+		t.Fatalf("approve: %v %v", r, err)
+	}
+	// The seat is taken: approving the second puts it on the waiting list.
+	if r, err := a.ApproveRegistration(ctx, app.Actor{}, res2.Registration.ID, false); err != nil || r.Status != model.RegWaitlisted {
+		t.Fatalf("approve when full: %v %v", r, err)
+	}
+	if r, err := a.RejectRegistration(ctx, app.Actor{}, res2.Registration.ID, "Places réservées à la presse locale"); err != nil || r.Status != model.RegRejected {
+		t.Fatalf("reject: %v %v", r, err)
+	}
+	// Bad input: field errors, nothing recorded.
+	bad := person(6)
+	bad.Email, bad.Phone, bad.BlogURL, bad.Consent = "pas-une-adresse", "12", "http://", false
+	_, err = a.Register(ctx, ev.ID, bad)
+	var me *model.Error
+	if e, ok := err.(*model.Error); ok {
+		me = e
+	}
+	if me == nil || me.Fields["email"] == "" || me.Fields["phone"] == "" || me.Fields["blog_url"] == "" || me.Fields["consent"] == "" {
+		t.Fatalf("bad input: %+v", err)
+	}
+	// Honeypot.
+	hp := person(7)
+	hp.Honeypot = "http://spam"
+	if _, err := a.Register(ctx, ev.ID, hp); err == nil {
+		t.Fatal("honeypot accepted")
+	}
+}
+
+func TestPhoneAndContactNormalised(t *testing.T) {
+	ctx := context.Background()
+	a, _ := regApp(t, "sqlite")
+	ev := regEvent(t, a, 0, model.ModeOpen)
+	for i, phone := range []string{"90 12 34 56", "+228 90 12 34 56", "00228 90123456"} {
+		p := person(10 + i)
+		p.Phone, p.BlogURL, p.Audience = phone, "monblog.tg", "12k"
+		p.Channels = []model.ContactChannel{{Platform: "facebook", Handle: "monblog"}}
+		res, err := a.Register(ctx, ev.ID, p)
+		if err != nil {
+			t.Fatalf("%s: %v", phone, err)
+		}
+		c, _ := a.Store.FindContact(ctx, res.Registration.ContactID)
+		if c.Phone != "+22890123456" || c.BlogURL != "https://monblog.tg" || c.Audience != 12000 || len(c.Channels) != 1 {
+			t.Fatalf("%s: contact %+v", phone, c)
+		}
+	}
+}
