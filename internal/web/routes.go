@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo-contrib/echoprometheus"
 	"github.com/labstack/echo/v4"
@@ -36,6 +37,11 @@ func (s *Server) routes(e *echo.Echo) {
 	apiCSRF := middleware.CSRFWithConfig(apiCSRFConfig)
 	e.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusMovedPermanently}))
 	e.Use(requestID, s.logRequests, s.recoverPanics, s.securityHeaders, s.negotiateLang)
+	// Bloggers pay for their data: compress text answers (PNG and PDF are already compressed).
+	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{Level: 6, MinLength: 512, Skipper: func(c echo.Context) bool {
+		p := c.Request().URL.Path
+		return strings.HasSuffix(p, ".png") || strings.Contains(p, "/documents/") || strings.Contains(p, "/attachments/")
+	}}))
 	// Each server has its own metrics registry (several servers may live in one process in tests).
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -102,6 +108,22 @@ func (s *Server) routes(e *echo.Echo) {
 	org.POST("/events/:id/agenda/:item/delete", s.handleAgendaDelete, small)
 	org.POST("/events/:id/documents", s.handleDocumentUpload, upload)
 	org.POST("/events/:id/documents/:doc/delete", s.handleDocumentDelete, small)
+	org.GET("/events/:id/registrations", s.handleRegistrations, small)
+	org.GET("/events/:id/registrations.csv", s.handleRegistrationsCSV, small)
+	org.POST("/events/:id/registrations/bulk", s.handleRegistrationsBulk, small)
+	org.GET("/events/:id/registrations/new", s.handleRegistrationNew, small)
+	org.POST("/events/:id/registrations", s.handleRegistrationCreate, small)
+	org.GET("/events/:id/registrations/:reg", s.handleRegistrationAdmin, small)
+	org.POST("/events/:id/registrations/:reg/approve", s.handleRegistrationApprove, small)
+	org.POST("/events/:id/registrations/:reg/reject", s.handleRegistrationReject, small)
+	org.POST("/events/:id/registrations/:reg/cancel", s.handleRegistrationCancel, small)
+	org.POST("/events/:id/registrations/:reg/resend", s.handleRegistrationResend, small)
+	org.GET("/events/:id/questions", s.handleQuestions, small)
+	org.POST("/events/:id/questions", s.handleQuestionAdd, small)
+	org.GET("/events/:id/questions/:q", s.handleQuestionEdit, small)
+	org.POST("/events/:id/questions/:q", s.handleQuestionUpdate, small)
+	org.POST("/events/:id/questions/:q/move", s.handleQuestionMove, small)
+	org.POST("/events/:id/questions/:q/delete", s.handleQuestionDelete, small)
 	org.GET("/mailbox", s.handleMailbox, small)
 	org.GET("/mailbox/:id", s.handleMailboxMessage, small)
 	org.GET("/mailbox/:id/html", s.handleMailboxHTML, small)
@@ -126,9 +148,13 @@ func (s *Server) routes(e *echo.Echo) {
 	apiDoor := api.Group("", requireRole(model.RoleDoor))
 	apiDoor.GET("/events", s.apiListEvents)
 	apiDoor.GET("/events/:id", s.apiGetEvent)
+	apiDoor.GET("/events/:id/registrations", s.apiListRegistrations)
+	apiDoor.GET("/registrations/:id", s.apiGetRegistration)
 	apiOrg := api.Group("", requireRole(model.RoleOrganizer))
 	apiOrg.POST("/events", s.apiCreateEvent)
 	apiOrg.PATCH("/events/:id", s.apiUpdateEvent)
+	apiOrg.POST("/events/:id/registrations", s.apiCreateRegistration)
+	apiOrg.PATCH("/registrations/:id", s.apiUpdateRegistration)
 }
 
 // loadUserUnlessToken loads the session user when no API token authenticated the request.
