@@ -66,7 +66,7 @@ func New(t *testing.T, width, height int64) context.Context {
 		cancelA()
 		t.Fatalf("start Chromium: %v", err)
 	}
-	tctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
+	tctx, cancelT := context.WithTimeout(ctx, 45*time.Second)
 	t.Cleanup(func() { cancelT(); cancelC(); cancelA() })
 	return tctx
 }

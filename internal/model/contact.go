@@ -23,6 +23,8 @@ type Contact struct {
 	ErasedAt         *time.Time       `json:"erased_at"`
 	CreatedAt        time.Time        `json:"created_at"`
 	UpdatedAt        time.Time        `json:"updated_at"`
+	SearchText       string           `json:"-"` // see RefreshSearch
+	SortName         string           `json:"-"`
 	Channels         []ContactChannel `json:"channels" gorm:"-"`
 	Tags             []string         `json:"tags" gorm:"-"`
 }

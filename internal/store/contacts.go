@@ -35,6 +35,7 @@ func (s *Store) FindContact(ctx context.Context, id int64) (*model.Contact, erro
 // CreateContact inserts a contact with its channels and tags.
 func (s *Store) CreateContact(ctx context.Context, c *model.Contact) error {
 	c.Email = model.NormalizeEmail(c.Email)
+	c.RefreshSearch()
 	if err := s.w(ctx).Create(c).Error; err != nil {
 		return wrap(err, "create contact")
 	}
@@ -44,6 +45,7 @@ func (s *Store) CreateContact(ctx context.Context, c *model.Contact) error {
 // UpdateContact saves a contact and replaces its channels and tags.
 func (s *Store) UpdateContact(ctx context.Context, c *model.Contact) error {
 	c.Email = model.NormalizeEmail(c.Email)
+	c.RefreshSearch()
 	if err := s.w(ctx).Save(c).Error; err != nil {
 		return wrap(err, "update contact")
 	}

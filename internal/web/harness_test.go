@@ -15,9 +15,11 @@ import (
 	"relais/internal/app"
 	"relais/internal/config"
 	"relais/internal/i18n"
+	"relais/internal/mail"
 	"relais/internal/model"
 	"relais/internal/store/storetest"
 	"relais/internal/web"
+	"relais/templates"
 )
 
 // env is a running Relais (real router, real database) and helpers to drive it.
@@ -33,13 +35,17 @@ func newEnv(t *testing.T, driver string) *env {
 	st := storetest.Open(t, driver)
 	cfg := config.Defaults()
 	cfg.SecretKey = strings.Repeat("k", 32)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	// Errors reach the test's output; the rest is noise.
+	log := slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelError}))
 	a := app.New(st, cfg, log)
 	b, err := i18n.New()
 	if err != nil {
 		t.Fatal(err)
 	}
 	a.I18n = b
+	if a.Mail, err = mail.NewRenderer(templates.FS, b); err != nil {
+		t.Fatal(err)
+	}
 	e, err := web.New(web.Deps{App: a, Config: cfg, I18n: b, Log: log, Secret: cfg.SecretKey})
 	if err != nil {
 		t.Fatal(err)
@@ -48,6 +54,13 @@ func newEnv(t *testing.T, driver string) *env {
 	t.Cleanup(srv.Close)
 	cfg.BaseURL = srv.URL
 	return &env{t: t, app: a, srv: srv, cfg: cfg}
+}
+
+type testLog struct{ t *testing.T }
+
+func (l testLog) Write(b []byte) (int, error) {
+	l.t.Log(strings.TrimSpace(string(b)))
+	return len(b), nil
 }
 
 // client is a browser-like HTTP client: cookies, no automatic redirects.
@@ -103,9 +116,11 @@ func (c *client) csrf(path string) string {
 // post submits a form with the CSRF token of the page at from.
 func (c *client) post(from, path string, vals url.Values) *resp {
 	c.e.t.Helper()
-	if vals == nil {
-		vals = url.Values{}
+	copied := url.Values{}
+	for k, v := range vals {
+		copied[k] = append([]string(nil), v...)
 	}
+	vals = copied // the caller's values stay as they were (they may be posted again)
 	if vals.Get("_csrf") == "" {
 		vals.Set("_csrf", c.csrf(from))
 	}

@@ -27,7 +27,7 @@ func (s *Server) handleMailbox(c echo.Context) error {
 	p := s.page(c, "mailbox.title")
 	p.Nav = "mailbox"
 	p.Data["Messages"] = msgs
-	p.Data["Total"] = total
+	p.Data["Total"] = int(total)
 	p.Data["Page"] = page
 	p.Data["HasNext"] = int64(page*mailboxPageSize) < total
 	p.Data["KeepMode"] = s.cfg.SMTPURL == ""

@@ -138,7 +138,9 @@ func TestRegistrationAbuseAndModes(t *testing.T) {
 	if strings.Contains(r.body, "Je m’inscris") {
 		t.Fatal("invite-only page shows the form")
 	}
-	expect(t, c.post(ip, ip+"/register", regForm("y@example.tg")), http.StatusConflict, "sur invitation uniquement")
+	forged := regForm("y@example.tg")
+	forged.Set("_csrf", c.csrf(page)) // the invite-only page has no form to take a token from
+	expect(t, c.post(ip, ip+"/register", forged), http.StatusConflict, "sur invitation uniquement")
 	// Rate limit per address.
 	var last *resp
 	for i := 0; i <= e.cfg.FormRate; i++ {

@@ -13,6 +13,7 @@ func All() []*gormigrate.Migration {
 	return []*gormigrate.Migration{
 		m0001Foundation(),
 		m0002Outreach(),
+		m0003Directory(),
 	}
 }
 

@@ -1,0 +1,331 @@
+package store
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"relais/internal/model"
+)
+
+// Contact history filters of the directory.
+const (
+	HistoryAttended      = "attended"        // checked in at a session at least once
+	HistoryInvitedNoShow = "invited_no_show" // invited at least once, never checked in anywhere
+	HistoryNeverInvited  = "never_invited"
+	HistoryUnsubscribed  = "unsubscribed"
+)
+
+// ContactHistories lists the history filters in display order.
+var ContactHistories = []string{HistoryAttended, HistoryInvitedNoShow, HistoryNeverInvited, HistoryUnsubscribed}
+
+// Contact sorts of the directory.
+const (
+	SortName     = "name"
+	SortCreated  = "created"
+	SortAudience = "audience"
+)
+
+// ContactFilter narrows ListContacts. Zero fields do not filter. Erased contacts are
+// never listed.
+type ContactFilter struct {
+	Query    string // words found in names, email, outlet, city, blog or channel handles
+	Tag      string
+	City     string // case-insensitive equality
+	Platform string
+	Lang     string
+	History  string
+	IDs      []int64 // only these contacts
+	Sort     string  // SortName (default), SortCreated (newest first), SortAudience (largest first)
+	Limit    int     // 0: every match
+	Offset   int
+}
+
+// contactsWhere applies the filter to a query on "contacts c". Every condition is a
+// plain predicate or an IN sub-query, so that the database reads each side table once
+// instead of once per contact.
+func contactsWhere(q *gorm.DB, f ContactFilter) *gorm.DB {
+	q = q.Where("c.erased_at IS NULL")
+	for _, term := range strings.Fields(model.FoldText(f.Query)) {
+		q = q.Where("c.search_text LIKE ? ESCAPE '!'", "%"+likeEscape(term)+"%")
+	}
+	if f.Tag != "" {
+		q = q.Where("c.id IN (SELECT contact_id FROM contact_tags WHERE tag = ?)", f.Tag)
+	}
+	if city := strings.TrimSpace(f.City); city != "" {
+		q = q.Where("LOWER(c.city) = ?", strings.ToLower(city))
+	}
+	if f.Platform != "" {
+		q = q.Where("c.id IN (SELECT contact_id FROM contact_channels WHERE platform = ?)", f.Platform)
+	}
+	if f.Lang != "" {
+		q = q.Where("c.lang = ?", f.Lang)
+	}
+	if f.IDs != nil {
+		q = q.Where("c.id IN ?", append([]int64{0}, f.IDs...))
+	}
+	const attended = "SELECT contact_id FROM registrations WHERE checked_in_at IS NOT NULL"
+	switch f.History {
+	case HistoryAttended:
+		q = q.Where("c.id IN (" + attended + ")")
+	case HistoryInvitedNoShow:
+		q = q.Where("c.id IN (SELECT contact_id FROM invitations)").Where("c.id NOT IN (" + attended + ")")
+	case HistoryNeverInvited:
+		q = q.Where("c.id NOT IN (SELECT contact_id FROM invitations)")
+	case HistoryUnsubscribed:
+		q = q.Where("c.unsubscribed_at IS NOT NULL")
+	}
+	return q
+}
+
+func contactsOrder(sort string) string {
+	switch sort {
+	case SortCreated:
+		return "c.created_at DESC, c.id DESC"
+	case SortAudience:
+		return "c.audience DESC, c.id DESC"
+	}
+	return "c.sort_name, c.id"
+}
+
+// likeEscape protects LIKE wildcards with "!" (the ESCAPE character used above), so
+// that a handle such as "kafui_adjo" is searched as written.
+func likeEscape(s string) string {
+	return strings.NewReplacer("!", "!!", "%", "!%", "_", "!_").Replace(s)
+}
+
+// ListContacts returns a page of the directory with each contact's channels and tags,
+// and how many contacts match in all: one count, one page query, then one query for the
+// page's channels and one for its tags.
+func (s *Store) ListContacts(ctx context.Context, f ContactFilter) ([]model.Contact, int64, error) {
+	var total int64
+	if err := contactsWhere(s.r(ctx).Table("contacts c"), f).Count(&total).Error; err != nil {
+		return nil, 0, wrap(err, "count contacts")
+	}
+	q := contactsWhere(s.r(ctx).Table("contacts c"), f).Select("c.*").Order(contactsOrder(f.Sort))
+	if f.Limit > 0 {
+		q = q.Limit(f.Limit).Offset(f.Offset)
+	}
+	var cs []model.Contact
+	if err := q.Find(&cs).Error; err != nil {
+		return nil, 0, wrap(err, "list contacts")
+	}
+	if err := s.attachChannelsAndTags(ctx, cs); err != nil {
+		return nil, 0, err
+	}
+	return cs, total, nil
+}
+
+// attachChannelsAndTags loads the channels and tags of contacts in one query each (per
+// 500 contacts, to stay under the databases' limits on bound parameters).
+func (s *Store) attachChannelsAndTags(ctx context.Context, cs []model.Contact) error {
+	index := make(map[int64]*model.Contact, len(cs))
+	ids := make([]int64, len(cs))
+	for i := range cs {
+		cs[i].Channels, cs[i].Tags = nil, nil
+		index[cs[i].ID] = &cs[i]
+		ids[i] = cs[i].ID
+	}
+	for start := 0; start < len(ids); start += contactsChunk {
+		chunk := ids[start:min(start+contactsChunk, len(ids))]
+		var chans []model.ContactChannel
+		if err := s.r(ctx).Where("contact_id IN ?", chunk).Order("id").Find(&chans).Error; err != nil {
+			return wrap(err, "contact channels")
+		}
+		for _, ch := range chans {
+			index[ch.ContactID].Channels = append(index[ch.ContactID].Channels, ch)
+		}
+		var tags []model.ContactTag
+		if err := s.r(ctx).Where("contact_id IN ?", chunk).Order("tag").Find(&tags).Error; err != nil {
+			return wrap(err, "contact tags")
+		}
+		for _, t := range tags {
+			index[t.ContactID].Tags = append(index[t.ContactID].Tags, t.Tag)
+		}
+	}
+	return nil
+}
+
+// TagCount is a tag of the directory and how many contacts carry it.
+type TagCount struct {
+	Tag string
+	N   int64
+}
+
+// ListContactTags returns every tag in use, alphabetically, with its number of contacts.
+func (s *Store) ListContactTags(ctx context.Context) ([]TagCount, error) {
+	var out []TagCount
+	err := s.r(ctx).Table("contact_tags").Select("tag, COUNT(*) AS n").Group("tag").Order("tag").Scan(&out).Error
+	return out, wrap(err, "list tags")
+}
+
+// ListContactCities returns the cities of the directory (up to 300), for suggestions.
+func (s *Store) ListContactCities(ctx context.Context) ([]string, error) {
+	var out []string
+	err := s.r(ctx).Table("contacts").Where("city <> '' AND erased_at IS NULL").Distinct("city").
+		Order("city").Limit(300).Pluck("city", &out).Error
+	return out, wrap(err, "list cities")
+}
+
+// ExistingContactIDs keeps, of ids, the contacts that exist and are not erased.
+func (s *Store) ExistingContactIDs(ctx context.Context, ids []int64) ([]int64, error) {
+	var out []int64
+	for start := 0; start < len(ids); start += contactsChunk {
+		var part []int64
+		chunk := ids[start:min(start+contactsChunk, len(ids))]
+		if err := s.r(ctx).Table("contacts").Where("id IN ? AND erased_at IS NULL", chunk).Order("id").
+			Pluck("id", &part).Error; err != nil {
+			return nil, wrap(err, "find contacts")
+		}
+		out = append(out, part...)
+	}
+	return out, nil
+}
+
+// AddContactsTag puts tag on contacts (those that carry it already are left alone) and
+// returns how many gained it.
+func (s *Store) AddContactsTag(ctx context.Context, ids []int64, tag string) (int64, error) {
+	rows := make([]model.ContactTag, len(ids))
+	for i, id := range ids {
+		rows[i] = model.ContactTag{ContactID: id, Tag: tag}
+	}
+	if len(rows) == 0 {
+		return 0, nil
+	}
+	res := s.w(ctx).Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(&rows, contactsChunk)
+	return res.RowsAffected, wrap(res.Error, "add tag")
+}
+
+// RemoveContactsTag takes tag off contacts and returns how many lost it.
+func (s *Store) RemoveContactsTag(ctx context.Context, ids []int64, tag string) (int64, error) {
+	var n int64
+	for start := 0; start < len(ids); start += contactsChunk {
+		chunk := ids[start:min(start+contactsChunk, len(ids))]
+		res := s.w(ctx).Where("contact_id IN ? AND tag = ?", chunk, tag).Delete(&model.ContactTag{})
+		if res.Error != nil {
+			return n, wrap(res.Error, "remove tag")
+		}
+		n += res.RowsAffected
+	}
+	return n, nil
+}
+
+// ContactRegistration is a registration with its event, for a contact's history.
+type ContactRegistration struct {
+	model.Registration
+	EventTitle    string
+	EventSlug     string
+	EventStartsAt time.Time
+	EventTimezone string
+}
+
+// ListRegistrationsForContact returns every registration of a contact, the latest event first.
+func (s *Store) ListRegistrationsForContact(ctx context.Context, contactID int64) ([]ContactRegistration, error) {
+	var out []ContactRegistration
+	err := s.r(ctx).Table("registrations r").
+		Select("r.*, e.title AS event_title, e.slug AS event_slug, e.starts_at AS event_starts_at, e.timezone AS event_timezone").
+		Joins("JOIN events e ON e.id = r.event_id").
+		Where("r.contact_id = ?", contactID).
+		Order("e.starts_at DESC, r.id DESC").
+		Scan(&out).Error
+	return out, wrap(err, "list contact registrations")
+}
+
+// messageMetaColumns are the columns of the outbox that describe a message, without its
+// bodies, headers or attachments.
+var messageMetaColumns = []string{"id", "kind", "to_email", "to_name", "subject", "lang", "status", "attempts",
+	"last_error", "sent_at", "event_id", "contact_id", "campaign_id", "created_at"}
+
+// ListMessagesForContact returns the emails queued for a contact (metadata only), newest
+// first, at most limit (0: all).
+func (s *Store) ListMessagesForContact(ctx context.Context, contactID int64, limit int) ([]model.Message, error) {
+	q := s.r(ctx).Model(&model.Message{}).Select(messageMetaColumns).Where("contact_id = ?", contactID).
+		Order("created_at DESC, id DESC")
+	if limit > 0 {
+		q = q.Limit(limit)
+	}
+	var ms []model.Message
+	return ms, wrap(q.Find(&ms).Error, "list contact messages")
+}
+
+// ErasedName is what an erased contact is called.
+const ErasedName = "Contact effacé"
+
+// ErasedEmail is the address an erased contact keeps: unique, and undeliverable by design
+// (.invalid is reserved).
+func ErasedEmail(id int64) string {
+	return "erased-" + strconv.FormatInt(id, 10) + "@erased.invalid"
+}
+
+// EraseContact anonymises a contact in one transaction: its identity, contact details,
+// notes, channels and tags go; its registrations stay (so that statistics keep counting
+// them) without their answers; its invitations stay without their notes; the emails
+// sent to it keep their metadata but lose their address, bodies and attachments, and
+// those not sent yet are cancelled. newToken replaces the unsubscribe token. Erasing an
+// erased contact does nothing.
+func (s *Store) EraseContact(ctx context.Context, id int64, newToken string) (*model.Contact, error) {
+	var c model.Contact
+	err := s.Tx(ctx, func(tx *Store) error {
+		if err := tx.db.First(&c, id).Error; err != nil {
+			return err
+		}
+		if c.ErasedAt != nil {
+			return nil
+		}
+		now := tx.now()
+		oldEmail := c.Email
+		c = model.Contact{ID: c.ID, Email: ErasedEmail(c.ID), FirstName: ErasedName, Lang: c.Lang,
+			UnsubscribedAt: c.UnsubscribedAt, UnsubscribeToken: newToken, ErasedAt: &now,
+			CreatedAt: c.CreatedAt, UpdatedAt: now}
+		if c.UnsubscribedAt == nil {
+			c.UnsubscribedAt = &now
+		}
+		c.RefreshSearch()
+		if err := tx.db.Select("*").Save(&c).Error; err != nil {
+			return err
+		}
+		for _, m := range []any{&model.ContactChannel{}, &model.ContactTag{}} {
+			if err := tx.db.Where("contact_id = ?", id).Delete(m).Error; err != nil {
+				return err
+			}
+		}
+		if err := tx.db.Model(&model.Registration{}).Where("contact_id = ?", id).
+			Update("answers", "{}").Error; err != nil {
+			return err
+		}
+		if err := tx.db.Model(&model.Invitation{}).Where("contact_id = ?", id).
+			Updates(map[string]any{"note": "", "decline_reason": ""}).Error; err != nil {
+			return err
+		}
+		mine := tx.db.Model(&model.Message{}).Where("contact_id = ? OR to_email = ?", id, oldEmail)
+		var msgIDs []int64
+		if err := mine.Pluck("id", &msgIDs).Error; err != nil {
+			return err
+		}
+		for start := 0; start < len(msgIDs); start += contactsChunk {
+			chunk := msgIDs[start:min(start+contactsChunk, len(msgIDs))]
+			if err := tx.db.Where("message_id IN ?", chunk).Delete(&model.Attachment{}).Error; err != nil {
+				return err
+			}
+			if err := tx.db.Model(&model.Message{}).Where("id IN ?", chunk).Updates(map[string]any{
+				"to_email": c.Email, "to_name": ErasedName, "html_body": "", "text_body": "", "headers": "",
+			}).Error; err != nil {
+				return err
+			}
+			if err := tx.db.Model(&model.Message{}).Where("id IN ? AND status IN ?", chunk,
+				[]model.MessageStatus{model.MessageQueued, model.MessageFailed}).
+				Updates(map[string]any{"status": model.MessageCancelled, "claimed_until": nil}).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, wrap(err, "erase contact")
+	}
+	return &c, nil
+}
