@@ -37,6 +37,14 @@ type Config struct {
 	LoginRate int `koanf:"login_rate"`
 	// FormRate is how many public form posts per address are allowed per minute.
 	FormRate int `koanf:"form_rate"`
+	// InviteRemindAfter is how long after an invitation a non-responder may be reminded (once).
+	InviteRemindAfter time.Duration `koanf:"invite_remind_after"`
+	// CoverageCheck fetches each submitted coverage page in the background to record its
+	// title and whether it mentions and links to the event.
+	CoverageCheck bool `koanf:"coverage_check"`
+	// CoverageCheckAllowPrivate lets that check reach private, loopback and link-local
+	// addresses (refused by default: server-side request forgery). Tests turn it on.
+	CoverageCheckAllowPrivate bool `koanf:"coverage_check_allow_private"`
 }
 
 // Defaults returns the settings used when nothing else is given: a working Relais on
@@ -57,6 +65,9 @@ func Defaults() Config {
 		SessionIdle:     2 * time.Hour,
 		LoginRate:       10,
 		FormRate:        20,
+
+		InviteRemindAfter: 72 * time.Hour,
+		CoverageCheck:     true,
 	}
 }
 
@@ -86,7 +97,8 @@ func Load(path string, getenv func(string) string) (Config, error) {
 func Keys() []string {
 	return []string{"addr", "base_url", "database", "smtp_url", "mail_from", "secret_key", "lang",
 		"timezone", "mail_rate", "log_level", "log_format", "max_upload_mb", "session_lifetime",
-		"session_idle", "login_rate", "form_rate"}
+		"session_idle", "login_rate", "form_rate", "invite_remind_after", "coverage_check",
+		"coverage_check_allow_private"}
 }
 
 func cleanDecodeError(err error) string {
@@ -155,6 +167,9 @@ func (c Config) Validate() error {
 	}
 	if c.FormRate < 1 {
 		return bad("form_rate", "must be at least 1")
+	}
+	if c.InviteRemindAfter < 0 {
+		return bad("invite_remind_after", "must be a duration of 0 or more, such as 72h")
 	}
 	return nil
 }

@@ -100,7 +100,10 @@ func (r *Renderer) Render(kind, lang string, data map[string]any) (subject, html
 	for k, v := range d {
 		pairs = append(pairs, k, v)
 	}
-	subject = strings.Join(strings.Fields(r.b.T(lang, subjectID(kind), pairs...)), " ")
+	// Collapse ASCII white space only: French typography keeps its non-breaking spaces.
+	subject = strings.Join(strings.FieldsFunc(r.b.T(lang, subjectID(kind), pairs...), func(c rune) bool {
+		return c == ' ' || c == '\t' || c == '\n' || c == '\r'
+	}), " ")
 	return subject, h.String(), t.String(), nil
 }
 

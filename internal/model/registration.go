@@ -114,6 +114,10 @@ type CheckIn struct {
 	Nonce          string    `json:"nonce"`
 	Code           string    `json:"-"`
 	CreatedAt      time.Time `json:"created_at"`
+	// What the scan was answered, so that a retry with the same nonce gets it again.
+	Answer   string     `json:"answer"`
+	AnswerAt *time.Time `json:"answer_at"`
+	AnswerBy string     `json:"answer_by"`
 }
 
 // DoorLink lets a phone check people in for one event without a staff account.

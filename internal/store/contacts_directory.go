@@ -54,7 +54,10 @@ func contactsWhere(q *gorm.DB, f ContactFilter) *gorm.DB {
 		q = q.Where("c.search_text LIKE ? ESCAPE '!'", "%"+likeEscape(term)+"%")
 	}
 	if f.Tag != "" {
-		q = q.Where("c.id IN (SELECT contact_id FROM contact_tags WHERE tag = ?)", f.Tag)
+		// Without case, as TaggedContactIDs (invitations by tag) compares them; the exact
+		// form as well, since SQLite's LOWER leaves "É" alone.
+		tag := strings.TrimSpace(f.Tag)
+		q = q.Where("c.id IN (SELECT contact_id FROM contact_tags WHERE tag = ? OR LOWER(tag) = ?)", tag, strings.ToLower(tag))
 	}
 	if city := strings.TrimSpace(f.City); city != "" {
 		q = q.Where("LOWER(c.city) = ?", strings.ToLower(city))
@@ -148,19 +151,6 @@ func (s *Store) attachChannelsAndTags(ctx context.Context, cs []model.Contact) e
 		}
 	}
 	return nil
-}
-
-// TagCount is a tag of the directory and how many contacts carry it.
-type TagCount struct {
-	Tag string
-	N   int64
-}
-
-// ListContactTags returns every tag in use, alphabetically, with its number of contacts.
-func (s *Store) ListContactTags(ctx context.Context) ([]TagCount, error) {
-	var out []TagCount
-	err := s.r(ctx).Table("contact_tags").Select("tag, COUNT(*) AS n").Group("tag").Order("tag").Scan(&out).Error
-	return out, wrap(err, "list tags")
 }
 
 // ListContactCities returns the cities of the directory (up to 300), for suggestions.

@@ -42,19 +42,15 @@ func doorHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 // no session is needed. A revoked or expired link gets a page that says so and wipes what
 // the browser kept for the event.
 func (s *Server) handleDoorLinkPage(c echo.Context) error {
-	tok := c.Param("token")
-	if len(tok) < 20 || len(tok) > 64 {
-		return s.doorGone(c, 0)
-	}
 	ctx := c.Request().Context()
-	link, err := s.app.Store.FindDoorLinkByToken(ctx, tok)
-	if model.ErrorCode(err) == model.ENotFound {
+	link, err := s.app.DoorLinkForToken(ctx, c.Param("token"))
+	if model.ErrorCode(err) == model.EUnauthorized {
+		if link != nil { // revoked or expired
+			return s.doorGone(c, link.EventID)
+		}
 		return s.doorGone(c, 0)
 	} else if err != nil {
 		return err
-	}
-	if !link.Usable(s.app.Now()) {
-		return s.doorGone(c, link.EventID)
 	}
 	ev, err := s.app.Store.FindEventByID(ctx, link.EventID)
 	if err != nil {

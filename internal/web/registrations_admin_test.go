@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -130,6 +131,9 @@ func (c *client) follow(r *resp) *resp {
 	return c.get(r.Header.Get("Location"))
 }
 
+// untranslated finds a message id shown as text (a missing translation shows its id).
+var untranslated = regexp.MustCompile(`[>"](registrations|regadmin|questions|qkind|csv|field|form|rstatus|lang|platform|error)\.[a-z_.]*[<"]`)
+
 func TestRegistrationsListFiltersAndSearch(t *testing.T) {
 	for _, driver := range storetest.Drivers(t) {
 		t.Run(driver, func(t *testing.T) {
@@ -191,6 +195,20 @@ func TestRegistrationsListFiltersAndSearch(t *testing.T) {
 			}
 			// The event page links to the list.
 			expect(t, org.get("/admin/events/"+itoa(ev.ID)), http.StatusOK, `href="`+base+`"`)
+
+			// Every screen renders in both languages with no message id left untranslated.
+			en := e.login(model.RoleOrganizer)
+			en.lang = "en"
+			for _, c := range []*client{org, en} {
+				for _, path := range []string{base, base + "/" + itoa(kossi.ID), base + "/new", "/admin/events/" + itoa(ev.ID) + "/questions"} {
+					r := c.get(path)
+					expect(t, r, http.StatusOK, `lang="`+c.lang+`"`)
+					if m := untranslated.FindString(r.body); m != "" {
+						t.Fatalf("%s (%s): untranslated %q", path, c.lang, m)
+					}
+				}
+			}
+			expect(t, en.get(base), http.StatusOK, "Waiting list", "Attendance", "Add a registration")
 		})
 	}
 }

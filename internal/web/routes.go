@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"relais/internal/app"
 	"relais/internal/model"
 )
 
@@ -80,12 +81,35 @@ func (s *Server) routes(e *echo.Echo) {
 	holder.POST("/cancel", s.handleTicketCancel)
 	holder.GET("/edit", s.handleTicketEditForm)
 	holder.POST("/edit", s.handleTicketEdit)
+	// An invitee: the invitation's token in the URL is their key (invitation.go).
+	invitee := e.Group("/i/:token", small, sessions, s.loadUser, csrf, noReferrer)
+	invitee.GET("", s.handleInvitationPage)
+	invitee.POST("/accept", s.handleInvitationAccept)
+	invitee.POST("/decline", s.handleInvitationDecline)
+	// A contact's unsubscribe link (unsubscribe.go). A mail client's one-click POST
+	// (RFC 8058) has neither cookie nor CSRF token: that request alone skips the check.
+	unsubCSRFConfig := csrfConfig
+	unsubCSRFConfig.Skipper = isOneClickUnsubscribe
+	unsub := e.Group("/u/:token", small, sessions, s.loadUser, middleware.CSRFWithConfig(unsubCSRFConfig), noReferrer)
+	unsub.GET("", s.handleUnsubscribePage)
+	unsub.POST("", s.handleUnsubscribe)
 	pub.GET("/lang", s.handleLang)
 	pub.GET("/login", s.handleLoginForm)
 	pub.POST("/login", s.handleLogin)
 	pub.POST("/logout", s.handleLogout)
 	pub.GET("/setup", s.handleSetupForm)
 	pub.POST("/setup", s.handleSetup)
+
+	// Door page (doorpage.go): a door link's token in the URL is its key, no session;
+	// signed-in staff open an event's door. Door pages alone may use the camera, are never
+	// cached by shared caches and send no referrer (doorHeaders). The service worker and
+	// the manifest live under /door/ so that the PWA's scope is the door pages only.
+	doorPub := e.Group("/door", small, doorHeaders)
+	doorPub.GET("/sw.js", s.handleDoorServiceWorker)
+	doorPub.GET("/manifest.webmanifest", s.handleDoorManifest)
+	doorPub.GET("/l/:token", s.handleDoorLinkPage, sessions) // the session only carries page flashes here
+	doorStaff := e.Group("/door/events", small, doorHeaders, sessions, s.loadUser, csrf, requireRole(model.RoleDoor))
+	doorStaff.GET("/:id", s.handleDoorStaffPage)
 
 	// Staff: any signed-in role (door included).
 	staff := e.Group("/admin", sessions, s.loadUser, csrf, requireRole(model.RoleDoor))
@@ -124,11 +148,34 @@ func (s *Server) routes(e *echo.Echo) {
 	org.POST("/events/:id/questions/:q", s.handleQuestionUpdate, small)
 	org.POST("/events/:id/questions/:q/move", s.handleQuestionMove, small)
 	org.POST("/events/:id/questions/:q/delete", s.handleQuestionDelete, small)
+	org.GET("/events/:id/invitations", s.handleInvitations, small)
+	org.POST("/events/:id/invitations", s.handleInvitationsCreate, small)
+	org.POST("/events/:id/invitations/remind", s.handleInvitationsRemind, small)
+	org.POST("/events/:id/invitations/:inv/revoke", s.handleInvitationRevoke, small)
+	org.POST("/invitations", s.handleInvite, small)
 	org.GET("/mailbox", s.handleMailbox, small)
 	org.GET("/mailbox/:id", s.handleMailboxMessage, small)
 	org.GET("/mailbox/:id/html", s.handleMailboxHTML, small)
 	org.GET("/mailbox/:id/attachments/:att", s.handleMailboxAttachment, small)
 	org.POST("/mailbox/:id/retry", s.handleMailboxRetry, small)
+	// The blogger directory (contacts.go, contacts_import.go). An import's file may be
+	// larger than other forms: its limit is the file's, plus the multipart envelope.
+	importBody := bodyLimit(app.MaxImportBytes + 1<<20)
+	org.GET("/contacts", s.handleContacts, small)
+	org.GET("/contacts.csv", s.handleContactsCSV, small)
+	org.POST("/contacts/bulk", s.handleContactsBulk, small)
+	org.GET("/contacts/new", s.handleContactNew, small)
+	org.POST("/contacts", s.handleContactCreate, small)
+	org.GET("/contacts/import", s.handleContactImportForm, small)
+	org.POST("/contacts/import", s.handleContactImportUpload, importBody)
+	org.GET("/contacts/import/:key", s.handleContactImportPreview, small)
+	org.POST("/contacts/import/:key", s.handleContactImportRun, small)
+	org.GET("/contacts/:id", s.handleContact, small)
+	org.GET("/contacts/:id/edit", s.handleContactEdit, small)
+	org.POST("/contacts/:id", s.handleContactUpdate, small)
+	org.GET("/contacts/:id/export.json", s.handleContactExport, small)
+	org.GET("/contacts/:id/erase", s.handleContactEraseForm, small)
+	org.POST("/contacts/:id/erase", s.handleContactErase, small)
 
 	// Administrators: accounts and organization settings.
 	adm := e.Group("/admin", sessions, s.loadUser, csrf, requireRole(model.RoleAdmin))
@@ -153,8 +200,19 @@ func (s *Server) routes(e *echo.Echo) {
 	apiOrg := api.Group("", requireRole(model.RoleOrganizer))
 	apiOrg.POST("/events", s.apiCreateEvent)
 	apiOrg.PATCH("/events/:id", s.apiUpdateEvent)
+	apiOrg.GET("/events/:id/invitations", s.apiListInvitations)
+	apiOrg.POST("/events/:id/invitations", s.apiCreateInvitations)
 	apiOrg.POST("/events/:id/registrations", s.apiCreateRegistration)
 	apiOrg.PATCH("/registrations/:id", s.apiUpdateRegistration)
+	apiOrg.GET("/contacts", s.apiListContacts)
+	apiOrg.POST("/contacts", s.apiCreateContact)
+	apiOrg.GET("/contacts/:id", s.apiGetContact)
+	apiOrg.PATCH("/contacts/:id", s.apiUpdateContact)
+	apiOrg.DELETE("/contacts/:id", s.apiDeleteContact)
+	// The import takes a file up to app.MaxImportBytes: outside the API group and its
+	// 1 MB limit, with the same guards.
+	e.POST("/api/v1/contacts/import", s.apiImportContacts, importBody, s.bearerAuth, sessions,
+		s.loadUserUnlessToken, apiCSRF, requireRole(model.RoleOrganizer))
 }
 
 // loadUserUnlessToken loads the session user when no API token authenticated the request.

@@ -14,6 +14,9 @@ func All() []*gormigrate.Migration {
 		m0001Foundation(),
 		m0002Outreach(),
 		m0003Directory(),
+		m0004Checkin(),
+		m0003Coverage(),
+		m0003Campaigns(),
 	}
 }
 

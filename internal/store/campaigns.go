@@ -1,0 +1,337 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"gorm.io/gorm"
+
+	"relais/internal/model"
+)
+
+// CreateCampaign inserts a campaign.
+func (s *Store) CreateCampaign(ctx context.Context, c *model.Campaign) error {
+	return wrap(s.w(ctx).Create(c).Error, "create campaign")
+}
+
+// UpdateCampaign saves what an organizer may change in a campaign that has not started
+// sending; a campaign that has is an EConflict.
+func (s *Store) UpdateCampaign(ctx context.Context, c *model.Campaign) error {
+	res := s.w(ctx).Model(&model.Campaign{}).
+		Where("id = ? AND status IN ?", c.ID, []model.CampaignStatus{model.CampaignDraft, model.CampaignScheduled}).
+		Updates(map[string]any{"segment": c.Segment, "subject": c.Subject, "body": c.Body,
+			"attach_press_kit": c.AttachPressKit, "updated_at": s.now()})
+	if res.Error != nil {
+		return wrap(res.Error, "update campaign")
+	}
+	if res.RowsAffected == 0 {
+		return model.Errorf(model.EConflict, "campaign.error.not_editable")
+	}
+	return nil
+}
+
+// DeleteCampaign removes a campaign that has not started sending.
+func (s *Store) DeleteCampaign(ctx context.Context, id int64) error {
+	res := s.w(ctx).Where("id = ? AND status IN ?", id, []model.CampaignStatus{model.CampaignDraft, model.CampaignScheduled}).
+		Delete(&model.Campaign{})
+	if res.Error != nil {
+		return wrap(res.Error, "delete campaign")
+	}
+	if res.RowsAffected == 0 {
+		return model.Errorf(model.EConflict, "campaign.error.not_editable")
+	}
+	return nil
+}
+
+// FindCampaign returns a campaign by id, or ENotFound.
+func (s *Store) FindCampaign(ctx context.Context, id int64) (*model.Campaign, error) {
+	var c model.Campaign
+	return &c, wrap(s.r(ctx).First(&c, id).Error, "find campaign")
+}
+
+// ListCampaigns returns an event's campaigns, newest first.
+func (s *Store) ListCampaigns(ctx context.Context, eventID int64) ([]model.Campaign, error) {
+	var out []model.Campaign
+	err := s.r(ctx).Where("event_id = ?", eventID).Order("created_at DESC, id DESC").Find(&out).Error
+	return out, wrap(err, "list campaigns")
+}
+
+// ClaimCampaign starts sending a campaign that is in one of from: it becomes "sending",
+// held by the caller until until. It returns false when the campaign was not in one of
+// from (another instance, or a second click, took it first): one conditional UPDATE, so
+// that exactly one claimer wins.
+func (s *Store) ClaimCampaign(ctx context.Context, id int64, from []model.CampaignStatus, until time.Time) (bool, error) {
+	now := s.now()
+	res := s.w(ctx).Model(&model.Campaign{}).Where("id = ? AND status IN ?", id, from).
+		Updates(map[string]any{"status": model.CampaignSending, "claimed_until": dbTime(until), "updated_at": now})
+	return res.RowsAffected == 1, wrap(res.Error, "claim campaign")
+}
+
+// ClaimDueCampaign claims a scheduled campaign whose time has come, or a campaign left
+// "sending" by a process whose lease ran out (it crashed while queuing).
+func (s *Store) ClaimDueCampaign(ctx context.Context, id int64, until time.Time) (bool, error) {
+	now := s.now()
+	res := s.w(ctx).Model(&model.Campaign{}).
+		Where("id = ? AND ((status = ? AND scheduled_at <= ?) OR (status = ? AND (claimed_until IS NULL OR claimed_until < ?)))",
+			id, model.CampaignScheduled, now, model.CampaignSending, now).
+		Updates(map[string]any{"status": model.CampaignSending, "claimed_until": dbTime(until), "updated_at": now})
+	return res.RowsAffected == 1, wrap(res.Error, "claim due campaign")
+}
+
+// DueCampaigns returns up to limit campaigns that ClaimDueCampaign may take now.
+func (s *Store) DueCampaigns(ctx context.Context, limit int) ([]int64, error) {
+	now := s.now()
+	var ids []int64
+	err := s.r(ctx).Model(&model.Campaign{}).
+		Where("(status = ? AND scheduled_at <= ?) OR (status = ? AND (claimed_until IS NULL OR claimed_until < ?))",
+			model.CampaignScheduled, now, model.CampaignSending, now).
+		Order("id").Limit(limit).Pluck("id", &ids).Error
+	return ids, wrap(err, "due campaigns")
+}
+
+// ExtendCampaignClaim keeps the caller's hold on a campaign it is sending.
+func (s *Store) ExtendCampaignClaim(ctx context.Context, id int64, until time.Time) error {
+	err := s.w(ctx).Model(&model.Campaign{}).Where("id = ? AND status = ?", id, model.CampaignSending).
+		Update("claimed_until", dbTime(until)).Error
+	return wrap(err, "extend campaign claim")
+}
+
+// MarkCampaignSent records that every message of the campaign is in the outbox.
+func (s *Store) MarkCampaignSent(ctx context.Context, id int64, at time.Time) error {
+	err := s.w(ctx).Model(&model.Campaign{}).Where("id = ? AND status = ?", id, model.CampaignSending).
+		Updates(map[string]any{"status": model.CampaignSent, "sent_at": dbTime(at), "claimed_until": nil, "updated_at": s.now()}).Error
+	return wrap(err, "mark campaign sent")
+}
+
+// ScheduleCampaign sets (or moves) the time at which a campaign not yet sending goes out.
+func (s *Store) ScheduleCampaign(ctx context.Context, id int64, at time.Time) error {
+	res := s.w(ctx).Model(&model.Campaign{}).
+		Where("id = ? AND status IN ?", id, []model.CampaignStatus{model.CampaignDraft, model.CampaignScheduled}).
+		Updates(map[string]any{"status": model.CampaignScheduled, "scheduled_at": dbTime(at), "updated_at": s.now()})
+	if res.Error == nil && res.RowsAffected == 0 {
+		return model.Errorf(model.EConflict, "campaign.error.not_editable")
+	}
+	return wrap(res.Error, "schedule campaign")
+}
+
+// UnscheduleCampaign takes a scheduled campaign back to draft.
+func (s *Store) UnscheduleCampaign(ctx context.Context, id int64) error {
+	res := s.w(ctx).Model(&model.Campaign{}).Where("id = ? AND status = ?", id, model.CampaignScheduled).
+		Updates(map[string]any{"status": model.CampaignDraft, "scheduled_at": nil, "updated_at": s.now()})
+	if res.Error == nil && res.RowsAffected == 0 {
+		return model.Errorf(model.EConflict, "campaign.error.not_scheduled")
+	}
+	return wrap(res.Error, "unschedule campaign")
+}
+
+// CountCampaignMessages counts a campaign's messages in the outbox by status. Test sends
+// carry no campaign id and are not counted.
+func (s *Store) CountCampaignMessages(ctx context.Context, campaignID int64) (map[model.MessageStatus]int64, error) {
+	var rows []struct {
+		Status model.MessageStatus
+		N      int64
+	}
+	err := s.r(ctx).Model(&model.Message{}).Select("status, COUNT(*) AS n").Where("campaign_id = ?", campaignID).
+		Group("status").Scan(&rows).Error
+	out := make(map[model.MessageStatus]int64, len(rows))
+	for _, r := range rows {
+		out[r.Status] = r.N
+	}
+	return out, wrap(err, "count campaign messages")
+}
+
+// CampaignFailures returns a campaign's failed messages (recipient and the server's
+// answer), at most limit.
+func (s *Store) CampaignFailures(ctx context.Context, campaignID int64, limit int) ([]model.Message, error) {
+	var out []model.Message
+	err := s.r(ctx).Model(&model.Message{}).Select("id, to_email, to_name, last_error, attempts, contact_id").
+		Where("campaign_id = ? AND status = ?", campaignID, model.MessageFailed).Order("id").Limit(limit).Find(&out).Error
+	return out, wrap(err, "campaign failures")
+}
+
+// CampaignRecipient is one person of a segment, with what the placeholders need: the
+// registration's ticket page token or the invitation's token, and the languages.
+type CampaignRecipient struct {
+	ContactID        int64
+	Email            string
+	FirstName        string
+	LastName         string
+	ContactLang      string
+	UnsubscribeToken string
+	RegistrationID   *int64
+	ManageToken      *string
+	RegLang          *string
+	InvitationToken  *string
+}
+
+// Name is the recipient's full name.
+func (r *CampaignRecipient) Name() string {
+	c := model.Contact{FirstName: r.FirstName, LastName: r.LastName}
+	return c.Name()
+}
+
+// RecipientFilter narrows SegmentRecipients.
+type RecipientFilter struct {
+	AfterContactID int64  // keyset pagination: contacts with a greater id
+	ContactID      int64  // only this contact (a chosen preview recipient)
+	Limit          int    // 0: no limit
+	UnqueuedKey    string // only contacts with no message keyed UnqueuedKey + contact id
+}
+
+var activeStatuses = []model.RegistrationStatus{model.RegConfirmed, model.RegWaitlisted, model.RegPending}
+
+// segmentQuery selects the contacts of a segment of the event. Every segment leaves out
+// contacts who unsubscribed or were erased; each contact appears once (registrations and
+// invitations are unique per event and contact).
+func segmentQuery(q *gorm.DB, eventID int64, seg model.Segment) (*gorm.DB, error) {
+	switch seg {
+	case model.SegAttended, model.SegNoShow, model.SegRegistered, model.SegWaitlisted:
+		q = q.Table("registrations r").Joins("JOIN contacts c ON c.id = r.contact_id").
+			Joins("LEFT JOIN invitations i ON i.event_id = r.event_id AND i.contact_id = r.contact_id").
+			Where("r.event_id = ?", eventID)
+		switch seg {
+		case model.SegAttended:
+			q = q.Where("r.status = ? AND r.checked_in_at IS NOT NULL", model.RegConfirmed)
+		case model.SegNoShow:
+			q = q.Where("r.status = ? AND r.checked_in_at IS NULL", model.RegConfirmed)
+		case model.SegRegistered:
+			q = q.Where("r.status = ?", model.RegConfirmed)
+		case model.SegWaitlisted:
+			q = q.Where("r.status = ?", model.RegWaitlisted)
+		}
+	case model.SegInvitedNoReply, model.SegDeclined:
+		// Someone who registered anyway (through the public form) has answered.
+		q = q.Table("invitations i").Joins("JOIN contacts c ON c.id = i.contact_id").
+			Joins("LEFT JOIN registrations r ON r.event_id = i.event_id AND r.contact_id = i.contact_id").
+			Where("i.event_id = ? AND (r.id IS NULL OR r.status NOT IN ?)", eventID, activeStatuses)
+		if seg == model.SegDeclined {
+			q = q.Where("i.status = ?", InvitationDeclined)
+		} else {
+			q = q.Where("i.status IN ? AND i.responded_at IS NULL", []string{InvitationPending, InvitationSent})
+		}
+	default:
+		return nil, model.FieldErrors(map[string]string{"segment": "error.choice"})
+	}
+	return q.Where("c.unsubscribed_at IS NULL AND c.erased_at IS NULL"), nil
+}
+
+// SegmentRecipients returns the contacts of a segment of the event, by contact id.
+func (s *Store) SegmentRecipients(ctx context.Context, eventID int64, seg model.Segment, f RecipientFilter) ([]CampaignRecipient, error) {
+	q, err := segmentQuery(s.r(ctx), eventID, seg)
+	if err != nil {
+		return nil, err
+	}
+	if f.UnqueuedKey != "" {
+		q = q.Joins("LEFT JOIN messages m ON m.idempotency_key = CAST(? AS TEXT) || CAST(c.id AS TEXT)", f.UnqueuedKey).
+			Where("m.id IS NULL")
+	}
+	if f.AfterContactID > 0 {
+		q = q.Where("c.id > ?", f.AfterContactID)
+	}
+	if f.ContactID > 0 {
+		q = q.Where("c.id = ?", f.ContactID)
+	}
+	if f.Limit > 0 {
+		q = q.Limit(f.Limit)
+	}
+	var out []CampaignRecipient
+	err = q.Select("c.id AS contact_id, c.email, c.first_name, c.last_name, c.lang AS contact_lang, " +
+		"c.unsubscribe_token, r.id AS registration_id, r.manage_token, r.lang AS reg_lang, i.token AS invitation_token").
+		Order("c.id").Scan(&out).Error
+	return out, wrap(err, "segment recipients")
+}
+
+// CountSegment counts the contacts of a segment of the event.
+func (s *Store) CountSegment(ctx context.Context, eventID int64, seg model.Segment) (int64, error) {
+	q, err := segmentQuery(s.r(ctx), eventID, seg)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	return n, wrap(q.Count(&n).Error, "count segment")
+}
+
+// CountSegments counts every segment of the event.
+func (s *Store) CountSegments(ctx context.Context, eventID int64) (map[model.Segment]int64, error) {
+	out := make(map[model.Segment]int64, len(model.Segments))
+	for _, seg := range model.Segments {
+		n, err := s.CountSegment(ctx, eventID, seg)
+		if err != nil {
+			return nil, err
+		}
+		out[seg] = n
+	}
+	return out, nil
+}
+
+// EventReminderOffsets returns an event's reminder offsets as stored ("24h,morning").
+func (s *Store) EventReminderOffsets(ctx context.Context, eventID int64) (string, error) {
+	var v []string
+	err := s.r(ctx).Table("events").Where("id = ?", eventID).Pluck("reminder_offsets", &v).Error
+	if err == nil && len(v) == 0 {
+		return "", model.ErrNotFound
+	}
+	if err != nil {
+		return "", wrap(err, "event reminder offsets")
+	}
+	return v[0], nil
+}
+
+// SetEventReminderOffsets stores an event's reminder offsets ("" for none). The column
+// is not part of model.Event, so that saving an event never resets it.
+func (s *Store) SetEventReminderOffsets(ctx context.Context, eventID int64, offsets string) error {
+	res := s.w(ctx).Table("events").Where("id = ?", eventID).Update("reminder_offsets", offsets)
+	if res.Error == nil && res.RowsAffected == 0 {
+		return model.ErrNotFound
+	}
+	return wrap(res.Error, "set reminder offsets")
+}
+
+// EventWithOffsets is an event and its reminder offsets.
+type EventWithOffsets struct {
+	model.Event
+	ReminderOffsets string
+}
+
+// EventsStartingBetween returns the events of a status that start in (from, to], by start.
+func (s *Store) EventsStartingBetween(ctx context.Context, status model.EventStatus, from, to time.Time, limit int) ([]EventWithOffsets, error) {
+	var out []EventWithOffsets
+	err := s.r(ctx).Table("events").Where("status = ? AND starts_at > ? AND starts_at <= ?", status, dbTime(from), dbTime(to)).
+		Order("starts_at, id").Limit(limit).Scan(&out).Error
+	return out, wrap(err, "events starting between")
+}
+
+// MissingMessageFilter selects an event's registrations that have no message with the
+// key KeyPrefix + registration id + KeySuffix yet: the notices and reminders still due.
+type MissingMessageFilter struct {
+	EventID         int64
+	Statuses        []model.RegistrationStatus
+	KeyPrefix       string
+	KeySuffix       string
+	ConfirmedBefore *time.Time // only registrations confirmed (or created) at or before
+	Limit           int
+}
+
+// RegistrationsWithoutMessage returns the registrations of f, erased contacts left out, by id.
+func (s *Store) RegistrationsWithoutMessage(ctx context.Context, f MissingMessageFilter) ([]model.Registration, error) {
+	q := s.r(ctx).Table("registrations r").
+		Joins("JOIN contacts c ON c.id = r.contact_id AND c.erased_at IS NULL").
+		Joins("LEFT JOIN messages m ON m.idempotency_key = CAST(? AS TEXT) || CAST(r.id AS TEXT) || CAST(? AS TEXT)", f.KeyPrefix, f.KeySuffix).
+		Where("r.event_id = ? AND r.status IN ? AND m.id IS NULL", f.EventID, f.Statuses)
+	if f.ConfirmedBefore != nil {
+		q = q.Where("COALESCE(r.confirmed_at, r.created_at) <= ?", dbTime(*f.ConfirmedBefore))
+	}
+	if f.Limit > 0 {
+		q = q.Limit(f.Limit)
+	}
+	var out []model.Registration
+	err := q.Select("r.*").Order("r.id").Scan(&out).Error
+	return out, wrap(err, "registrations without message")
+}
+
+// CountActiveRegistrations counts an event's registrations in the given statuses.
+func (s *Store) CountActiveRegistrations(ctx context.Context, eventID int64, statuses []model.RegistrationStatus) (int64, error) {
+	var n int64
+	err := s.r(ctx).Model(&model.Registration{}).Where("event_id = ? AND status IN ?", eventID, statuses).Count(&n).Error
+	return n, wrap(err, "count registrations")
+}

@@ -1,0 +1,72 @@
+package web
+
+import (
+	"github.com/labstack/echo/v4"
+
+	"relais/internal/app"
+	"relais/internal/model"
+)
+
+// doorTokenHeader carries a door link's token on the check-in API.
+const doorTokenHeader = "X-Door-Token"
+
+// doorLinkStatusHeader tells the door page why its link was refused ("unknown",
+// "revoked" or "expired"), beside the 401; the page then wipes what it kept.
+const doorLinkStatusHeader = "X-Door-Link"
+
+// doorAuth authenticates a door link given in X-Door-Token and puts it in the context
+// as "door_link". Like an API token, the header is no ambient authority: the request
+// skips the session and the CSRF check. A revoked, expired or unknown link is a 401.
+func (s *Server) doorAuth(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		tok := c.Request().Header.Get(doorTokenHeader)
+		if tok == "" {
+			return next(c)
+		}
+		if c.Request().Header.Get("Authorization") != "" {
+			return model.Errorf(model.EBadRequest, "checkin.two_credentials")
+		}
+		link, err := s.app.DoorLinkForToken(c.Request().Context(), tok)
+		if err != nil {
+			if model.ErrorCode(err) == model.EUnauthorized {
+				status := "unknown"
+				switch {
+				case link != nil && link.RevokedAt != nil:
+					status = "revoked"
+				case link != nil:
+					status = "expired"
+				}
+				c.Response().Header().Set(doorLinkStatusHeader, status)
+			}
+			return err
+		}
+		c.Set("door_link", link)
+		c.Set("api_token", true)
+		return next(c)
+	}
+}
+
+// requireDoor lets through a door link for the event of the path only (any other
+// event is a 404, as if it did not exist), and staff of every role.
+func (s *Server) requireDoor(next echo.HandlerFunc) echo.HandlerFunc {
+	staff := requireRole(model.RoleDoor)(next)
+	return func(c echo.Context) error {
+		if link := doorLinkOf(c); link != nil {
+			if id, err := paramID(c, "id"); err != nil || id != link.EventID {
+				return model.ErrNotFound
+			}
+			return next(c)
+		}
+		return staff(c)
+	}
+}
+
+func doorLinkOf(c echo.Context) *model.DoorLink {
+	l, _ := c.Get("door_link").(*model.DoorLink)
+	return l
+}
+
+// doorOf is who checks in through this request.
+func doorOf(c echo.Context) app.Door {
+	return app.Door{User: currentUser(c), Link: doorLinkOf(c)}
+}
