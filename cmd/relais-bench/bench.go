@@ -1,0 +1,387 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+)
+
+const defaultDuration = 10 * time.Second
+
+type options struct {
+	Duration time.Duration
+	Clients  int
+	Tickets  int
+	OutDir   string
+	Postgres string
+	Only     string
+	Binary   string
+}
+
+func (o options) want(s string) bool {
+	return o.Only == "" || strings.Contains(","+o.Only+",", ","+s+",")
+}
+
+// database is one of the databases to measure: Relais' own and the floor's.
+type database struct {
+	name, relaisURL, floorDriver, floorDSN string
+}
+
+func randHex() string {
+	b := make([]byte, 5)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func bench(ctx context.Context, o options, out io.Writer) error {
+	work, err := os.MkdirTemp("", "relais-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	bin := o.Binary
+	if bin == "" {
+		fmt.Fprintln(out, "building relais…")
+		if bin, err = buildRelais(ctx, work); err != nil {
+			return err
+		}
+	}
+	smtpSrv, err := startSMTP()
+	if err != nil {
+		return err
+	}
+	defer smtpSrv.close()
+	dbs := []database{{name: "sqlite", relaisURL: "sqlite:" + filepath.Join(work, "relais.db"),
+		floorDriver: "sqlite", floorDSN: filepath.Join(work, "floor.db")}}
+	if o.Postgres != "" {
+		if admin, err := sql.Open("pgx", o.Postgres); err == nil && admin.PingContext(ctx) == nil {
+			suffix := randHex()
+			names := []string{"relais_bench_" + suffix, "relais_bench_floor_" + suffix}
+			for _, n := range names {
+				if _, err := admin.Exec("CREATE DATABASE " + n); err != nil {
+					return err
+				}
+			}
+			defer func() {
+				for _, n := range names {
+					admin.Exec("DROP DATABASE IF EXISTS " + n + " WITH (FORCE)")
+				}
+				admin.Close()
+			}()
+			u, _ := url.Parse(o.Postgres)
+			u.Path = "/" + names[0]
+			f := *u
+			f.Path = "/" + names[1]
+			dbs = append(dbs, database{name: "postgres", relaisURL: u.String(), floorDriver: "postgres", floorDSN: f.String()})
+		} else {
+			fmt.Fprintln(out, "PostgreSQL not reachable: SQLite only")
+		}
+	}
+	var results []result
+	var notes []string
+	for _, db := range dbs {
+		rs, ns, err := benchDatabase(ctx, o, bin, work, smtpSrv, db, out)
+		results = append(results, rs...)
+		notes = append(notes, ns...)
+		if err != nil {
+			return fmt.Errorf("%s: %w", db.name, err)
+		}
+	}
+	table := markdown(results, notes)
+	fmt.Fprintln(out)
+	fmt.Fprint(out, table)
+	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
+		return err
+	}
+	js, _ := json.MarshalIndent(map[string]any{"when": time.Now().UTC(), "machine": machine(), "options": o,
+		"results": results, "notes": notes}, "", "  ")
+	file := filepath.Join(o.OutDir, "bench-"+time.Now().UTC().Format("20060102-150405")+".json")
+	if err := os.WriteFile(file, js, 0o644); err != nil {
+		return err
+	}
+	os.WriteFile(filepath.Join(o.OutDir, "latest.md"), []byte(table), 0o644)
+	fmt.Fprintln(out, "\nresults written to", file)
+	return nil
+}
+
+func machine() string {
+	cpu := ""
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, "model name") {
+				cpu = strings.TrimSpace(strings.SplitN(l, ":", 2)[1])
+				break
+			}
+		}
+	}
+	return fmt.Sprintf("%s, %d CPU, %s %s/%s", cpu, runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
+
+// benchDatabase runs every scenario against one database.
+func benchDatabase(ctx context.Context, o options, bin, work string, smtpSrv *smtpCounter, db database, out io.Writer) ([]result, []string, error) {
+	fmt.Fprintf(out, "\n== %s ==\n", db.name)
+	p, err := startRelais(ctx, bin, work, map[string]string{"RELAIS_DATABASE": db.relaisURL, "RELAIS_SMTP_URL": smtpSrv.url()})
+	if err != nil {
+		return nil, nil, err
+	}
+	defer p.stop()
+	var results []result
+	var notes []string
+	time.Sleep(2 * time.Second)
+	notes = append(notes, fmt.Sprintf("%s: relais RSS at rest after start-up: %.1f MB", db.name, p.rssMB()))
+	email := "bench-" + randHex() + "@bench.invalid"
+	if _, err := p.cli(ctx, "user", "add", "--email", email, "--name", "Bench", "--role", "admin", "--password", "bench password 2017"); err != nil {
+		return nil, nil, err
+	}
+	tokOut, err := p.cli(ctx, "token", "create", "--email", email, "--name", "bench")
+	if err != nil {
+		return nil, nil, err
+	}
+	lines := strings.Fields(tokOut)
+	token := lines[len(lines)-1]
+	hc := newHTTPClient(false)
+	newEvent := func(title string) (int64, string, error) {
+		start := time.Now().Add(30 * 24 * time.Hour).UTC().Truncate(time.Hour)
+		var ev struct {
+			ID   int64
+			Slug string
+		}
+		err := api(hc, "POST", p.base+"/api/v1/events", token, map[string]any{"title": title, "starts_at": start,
+			"ends_at": start.Add(3 * time.Hour), "capacity": 0, "status": "published", "venue_name": "Lomé"}, &ev)
+		return ev.ID, ev.Slug, err
+	}
+	waitMail := func(target int64, limit time.Duration) (time.Duration, bool) {
+		t0 := time.Now()
+		for time.Since(t0) < limit {
+			if smtpSrv.count.Load() >= target {
+				return time.Since(t0), true
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		return time.Since(t0), false
+	}
+	floor, err := startFloor(db.floorDriver, db.floorDSN, o.Tickets)
+	if err != nil {
+		return nil, nil, fmt.Errorf("floor: %w", err)
+	}
+	defer floor.close()
+
+	if o.want("registration") {
+		_, slug, err := newEvent("Inscriptions " + randHex())
+		if err != nil {
+			return nil, nil, err
+		}
+		page := p.base + "/e/" + slug
+		clients := make([]*http.Client, o.Clients)
+		tokens := make([]string, o.Clients)
+		for i := range clients {
+			clients[i] = newHTTPClient(true)
+			if tokens[i], err = formToken(clients[i], page); err != nil {
+				return nil, nil, err
+			}
+		}
+		before := smtpSrv.count.Load()
+		p.resetPeak()
+		run := randHex()
+		r := burst(ctx, o.Clients, o.Duration, 0, func(c, i int) error {
+			res, err := postForm(clients[c], page+"/register", url.Values{"_csrf": {tokens[c]}, "first_name": {"Blog"},
+				"last_name": {fmt.Sprint(i)}, "email": {fmt.Sprintf("r%s-%d@bench.invalid", run, i)}, "consent": {"yes"}})
+			if err != nil {
+				return err
+			}
+			if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/t/") {
+				return fmt.Errorf("status %d", res.StatusCode)
+			}
+			return nil
+		})
+		drain, ok := waitMail(before+int64(r.Requests-r.Errors), 120*time.Second)
+		r.Scenario, r.Database, r.PeakMB = "registration POST", db.name, p.peakMB()
+		r.Extra = fmt.Sprintf("last confirmation email %.2f s after the burst", drain.Seconds())
+		if !ok {
+			r.Extra = fmt.Sprintf("confirmation emails NOT all delivered within %.0f s", drain.Seconds())
+		}
+		fl := burst(ctx, o.Clients, o.Duration, 0, func(c, i int) error {
+			res, err := postForm(hc, floor.base+"/register", url.Values{"email": {fmt.Sprintf("f%s-%d@bench.invalid", run, i)}})
+			if err == nil && res.StatusCode != http.StatusSeeOther {
+				err = fmt.Errorf("status %d", res.StatusCode)
+			}
+			return err
+		})
+		r.Floor, r.Ratio = fl.Throughput, r.Throughput/fl.Throughput
+		results = append(results, r)
+		fmt.Fprintf(out, "registration: %.0f/s (floor %.0f/s) p99 %.1f ms, %d errors; %s\n", r.Throughput, fl.Throughput, r.P99, r.Errors, r.Extra)
+	}
+
+	var campaignEvent int64
+	if o.want("checkin") || o.want("campaign") {
+		evID, _, err := newEvent("Accueil " + randHex())
+		if err != nil {
+			return nil, nil, err
+		}
+		campaignEvent = evID
+		before := smtpSrv.count.Load()
+		t0 := time.Now()
+		seed := burst(ctx, o.Clients, time.Hour, o.Tickets, func(c, i int) error {
+			return api(hc, "POST", fmt.Sprintf("%s/api/v1/events/%d/registrations", p.base, evID), token,
+				map[string]any{"first_name": "Invité", "last_name": fmt.Sprint(i), "email": fmt.Sprintf("t%d-%s@bench.invalid", i, randHex())}, nil)
+		})
+		if seed.Errors > 0 {
+			return nil, nil, fmt.Errorf("creating tickets: %d errors, first: %s", seed.Errors, seed.FirstError)
+		}
+		notes = append(notes, fmt.Sprintf("%s: %d registrations created through the API in %.1f s (%.0f/s)", db.name, o.Tickets, time.Since(t0).Seconds(), seed.Throughput))
+		if _, ok := waitMail(before+int64(o.Tickets), 300*time.Second); !ok {
+			return nil, nil, fmt.Errorf("confirmation emails of the seeded tickets not delivered")
+		}
+		if o.want("checkin") {
+			var roster struct {
+				Registrations []struct{ Code string } `json:"registrations"`
+			}
+			if err := api(hc, "GET", fmt.Sprintf("%s/api/v1/events/%d/roster", p.base, evID), token, nil, &roster); err != nil {
+				return nil, nil, err
+			}
+			codes := make([]string, 0, len(roster.Registrations))
+			for _, r := range roster.Registrations {
+				codes = append(codes, r.Code)
+			}
+			if len(codes) < o.Tickets {
+				return nil, nil, fmt.Errorf("roster has %d codes", len(codes))
+			}
+			scans := o.Tickets + o.Tickets/20
+			pick := func(i int) int {
+				if i%21 == 20 { // about 5% repeated scans
+					return (i - 1) * 20 / 21
+				}
+				return i * 20 / 21
+			}
+			p.resetPeak()
+			var mu sync.Mutex
+			oks := 0
+			r := burst(ctx, o.Clients, 5*time.Minute, scans, func(c, i int) error {
+				var res struct{ Result string }
+				err := api(hc, "POST", fmt.Sprintf("%s/api/v1/events/%d/checkins", p.base, evID), token,
+					map[string]any{"code": codes[pick(i)%len(codes)], "nonce": fmt.Sprintf("n-%d-%s", i, randHex()), "device": fmt.Sprintf("porte %d", c)}, &res)
+				if err == nil && res.Result != "ok" && res.Result != "already_checked_in" {
+					err = fmt.Errorf("result %s", res.Result)
+				}
+				if res.Result == "ok" {
+					mu.Lock()
+					oks++
+					mu.Unlock()
+				}
+				return err
+			})
+			r.Scenario, r.Database, r.PeakMB = "check-in POST", db.name, p.peakMB()
+			r.Extra = fmt.Sprintf("%d admitted, %d repeated scans", oks, scans-oks)
+			fl := burst(ctx, o.Clients, 5*time.Minute, scans, func(c, i int) error {
+				req, _ := http.NewRequest("POST", floor.base+"/checkin", strings.NewReader(fmt.Sprintf(`{"code":"FLOOR-%08d"}`, pick(i)%o.Tickets)))
+				req.Header.Set("Content-Type", "application/json")
+				res, err := hc.Do(req)
+				if err != nil {
+					return err
+				}
+				io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				return nil
+			})
+			r.Floor, r.Ratio = fl.Throughput, r.Throughput/fl.Throughput
+			results = append(results, r)
+			fmt.Fprintf(out, "check-in: %.0f/s (floor %.0f/s) p99 %.1f ms, %d errors\n", r.Throughput, fl.Throughput, r.P99, r.Errors)
+		}
+	}
+
+	if o.want("pages") {
+		_, slug, err := newEvent("Page publique " + randHex())
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, pg := range []struct{ name, path string }{{"event page GET", "/e/" + slug}, {"home page GET", "/"}} {
+			p.resetPeak()
+			r := burst(ctx, o.Clients, o.Duration/2, 0, func(c, i int) error {
+				req, _ := http.NewRequest("GET", p.base+pg.path, nil)
+				req.Header.Set("Accept-Encoding", "gzip")
+				res, err := hc.Do(req)
+				if err != nil {
+					return err
+				}
+				io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				if res.StatusCode != 200 {
+					return fmt.Errorf("status %d", res.StatusCode)
+				}
+				return nil
+			})
+			size, _ := compressedSize(p.base + pg.path)
+			css, _ := compressedSize(p.base + "/static/relais.css")
+			r.Scenario, r.Database, r.PeakMB = pg.name, db.name, p.peakMB()
+			r.Extra = fmt.Sprintf("%.1f KB compressed with its CSS (page %d B + CSS %d B)", float64(size+css)/1024, size, css)
+			results = append(results, r)
+			fmt.Fprintf(out, "%s: %.0f/s p99 %.1f ms; %s\n", pg.name, r.Throughput, r.P99, r.Extra)
+		}
+	}
+
+	if o.want("campaign") && campaignEvent != 0 {
+		var camp struct{ ID int64 }
+		err := api(hc, "POST", fmt.Sprintf("%s/api/v1/events/%d/campaigns", p.base, campaignEvent), token,
+			map[string]any{"segment": "registered", "subject": "Merci {first_name}", "body": "Bonjour {first_name},\n\nMerci pour votre inscription à **{event_title}**."}, &camp)
+		if err != nil {
+			notes = append(notes, fmt.Sprintf("%s: campaign scenario skipped: %v", db.name, err))
+		} else {
+			before := smtpSrv.count.Load()
+			p.resetPeak()
+			t0 := time.Now()
+			if err := api(hc, "POST", fmt.Sprintf("%s/api/v1/campaigns/%d/send", p.base, camp.ID), token, map[string]any{}, nil); err != nil {
+				return nil, nil, err
+			}
+			queued := time.Since(t0)
+			el, ok := waitMail(before+int64(o.Tickets), 600*time.Second)
+			el += queued
+			r := result{Scenario: "campaign 10k", Database: db.name, Requests: o.Tickets, Throughput: float64(o.Tickets) / el.Seconds(), PeakMB: p.peakMB(),
+				Extra: fmt.Sprintf("send click answered in %.2f s; last message delivered %.1f s after the click", queued.Seconds(), el.Seconds())}
+			if !ok {
+				r.Extra = "NOT all delivered: " + r.Extra
+			}
+			fl, err := smtpFloor(smtpSrv.addr, 3000)
+			if err != nil {
+				return nil, nil, err
+			}
+			r.Floor, r.Ratio = fl, r.Throughput/fl
+			results = append(results, r)
+			fmt.Fprintf(out, "campaign: %.0f msgs/s (bare SMTP loop %.0f/s); %s\n", r.Throughput, fl, r.Extra)
+		}
+	}
+	notes = append(notes, fmt.Sprintf("%s: relais RSS at the end: %.1f MB", db.name, p.rssMB()))
+	return results, notes, nil
+}
+
+func markdown(rs []result, notes []string) string {
+	var b strings.Builder
+	b.WriteString("| scenario | db | req | errors | throughput/s | p50 ms | p95 ms | p99 ms | peak MB | floor/s | ratio | notes |\n")
+	b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
+	for _, r := range rs {
+		floor, ratio := "–", "–"
+		if r.Floor > 0 {
+			floor, ratio = fmt.Sprintf("%.0f", r.Floor), fmt.Sprintf("%.0f%%", r.Ratio*100)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %d | %d | %.0f | %.1f | %.1f | %.1f | %.1f | %s | %s | %s |\n", r.Scenario, r.Database,
+			r.Requests, r.Errors, r.Throughput, r.P50, r.P95, r.P99, r.PeakMB, floor, ratio, r.Extra)
+	}
+	for _, n := range notes {
+		b.WriteString("\n- " + n)
+	}
+	b.WriteString("\n")
+	return b.String()
+}

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// buildRelais compiles the relais binary into dir.
+func buildRelais(ctx context.Context, dir string) (string, error) {
+	bin := filepath.Join(dir, "relais")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/relais")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("build relais: %w", err)
+	}
+	return bin, nil
+}
+
+// process is a running relais.
+type process struct {
+	cmd  *exec.Cmd
+	base string
+	env  []string
+	bin  string
+	log  *os.File
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// startRelais runs `relais serve` with env and waits until /readyz answers.
+func startRelais(ctx context.Context, bin, workDir string, env map[string]string) (*process, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	full := append(os.Environ(), "RELAIS_ADDR=127.0.0.1:"+strconv.Itoa(port), "RELAIS_BASE_URL="+base,
+		"RELAIS_LOG_LEVEL=error", "RELAIS_FORM_RATE=100000000", "RELAIS_LOGIN_RATE=100000")
+	for k, v := range env {
+		full = append(full, k+"="+v)
+	}
+	logf, err := os.Create(filepath.Join(workDir, fmt.Sprintf("relais-%d.log", port)))
+	if err != nil {
+		return nil, err
+	}
+	p := &process{base: base, env: full, bin: bin, log: logf}
+	p.cmd = exec.Command(bin, "serve")
+	p.cmd.Env, p.cmd.Dir, p.cmd.Stdout, p.cmd.Stderr = full, workDir, logf, logf
+	if err := p.cmd.Start(); err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		r, err := http.Get(base + "/readyz")
+		if err == nil {
+			r.Body.Close()
+			if r.StatusCode == 200 {
+				return p, nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			p.stop()
+			return nil, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	p.stop()
+	logged, _ := os.ReadFile(logf.Name())
+	return nil, fmt.Errorf("relais did not become ready; its log:\n%s", logged)
+}
+
+// cli runs a relais sub-command with the process's environment and returns its output.
+func (p *process) cli(ctx context.Context, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, p.bin, args...)
+	cmd.Env, cmd.Dir = p.env, p.cmd.Dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("relais %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+	return string(out), nil
+}
+
+// peakMB reads VmHWM, the peak resident memory, in MB.
+func (p *process) peakMB() float64 { return p.statusMB("VmHWM") }
+
+// rssMB reads the current resident memory, in MB.
+func (p *process) rssMB() float64 { return p.statusMB("VmRSS") }
+
+func (p *process) statusMB(field string) float64 {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), field+":"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+// resetPeak sets VmHWM back to the current RSS (Linux: clear_refs 5), so that each
+// scenario reports its own peak.
+func (p *process) resetPeak() {
+	_ = os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", p.cmd.Process.Pid), []byte("5"), 0)
+}
+
+func (p *process) stop() {
+	if p.cmd.Process != nil {
+		p.cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { p.cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			p.cmd.Process.Kill()
+		}
+	}
+	p.log.Close()
+}
