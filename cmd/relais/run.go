@@ -190,6 +190,18 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		}
 	}()
 	go func() { defer wg.Done(); web.SessionCleanup(bg, w.app, 10*time.Minute) }()
+	// Reminders before events and scheduled follow-ups (app/scheduler.go); safe with several instances.
+	wg.Add(1)
+	go func() { defer wg.Done(); w.app.RunScheduler(bg, cfg.SchedulerInterval) }()
+	if cfg.CoverageCheck {
+		// Reads the pages of new coverage links (app/coveragecheck.go); safe with several instances.
+		wg.Add(1)
+		go func() { defer wg.Done(); _ = w.app.RunCoverageChecks(bg, 15*time.Second) }()
+	}
+	if addr := getenvPprof(); addr != "" {
+		// Profiling on a separate, local-only listener, for `make bench` investigations.
+		go func() { log.Info("pprof listening", "addr", addr); _ = http.ListenAndServe(addr, pprofMux()) }()
+	}
 	srvErr := make(chan error, 1)
 	go func() { srvErr <- e.Server.Serve(ln) }()
 	log.Info("relais started", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "database", store.Describe(cfg.Database),

@@ -179,6 +179,7 @@ func (a *App) checkIn(ctx context.Context, door Door, eventID int64, in ScanInpu
 	device := door.device(in.Device)
 	var res *ScanResult
 	var regID *int64
+	var dupNonce bool // the same nonce sent twice at once: a retry racing its first call
 	err := a.Store.Tx(ctx, func(tx *store.Store) error {
 		r, result, err := findScanned(ctx, tx, eventID, &in)
 		if err != nil {
@@ -200,12 +201,10 @@ func (a *App) checkIn(ctx context.Context, door Door, eventID int64, in ScanInpu
 		if res.Conflict {
 			ci.Result = checkInConflict
 		}
-		return tx.AddCheckIn(ctx, ci)
+		return logScan(ctx, tx, ci, &dupNonce)
 	})
-	if store.IsDuplicate(err) {
-		// The same scan sent twice at once (a retry racing the first call): the first
-		// one's answer stands.
-		return a.replayScan(ctx, eventID, in.Nonce)
+	if dupNonce {
+		return a.replayRace(ctx, eventID, in.Nonce)
 	} else if err != nil {
 		return nil, err
 	}
@@ -215,6 +214,14 @@ func (a *App) checkIn(ctx context.Context, door Door, eventID int64, in ScanInpu
 		}
 	}
 	return res, nil
+}
+
+// logScan appends ci to the check-in log; *dup tells a nonce already used from other
+// errors (every EConflict is not a duplicate nonce).
+func logScan(ctx context.Context, tx *store.Store, ci *model.CheckIn, dup *bool) error {
+	err := tx.AddCheckIn(ctx, ci)
+	*dup = store.IsDuplicate(err)
+	return err
 }
 
 // scannedText is what the log keeps of what was scanned or typed.
@@ -354,6 +361,16 @@ func (a *App) replayScan(ctx context.Context, eventID int64, nonce string) (*Sca
 	return res, nil
 }
 
+// replayRace answers a scan whose nonce a concurrent call (a retry racing the first
+// one) logged first: the first call's answer stands.
+func (a *App) replayRace(ctx context.Context, eventID int64, nonce string) (*ScanResult, error) {
+	res, err := a.replayScan(ctx, eventID, nonce)
+	if res == nil && err == nil {
+		err = fmt.Errorf("app: check-in nonce %q taken but not found", nonce)
+	}
+	return res, err
+}
+
 // UndoCheckIn clears the admission of a registration of the event (a door's mistake),
 // logged and audited. The nonce, when given, makes a retry safe; otherwise undoing a
 // registration that is not checked in is an EConflict.
@@ -386,6 +403,7 @@ func (a *App) UndoCheckIn(ctx context.Context, door Door, eventID, regID int64, 
 	}
 	device = door.device(device)
 	now := a.Now()
+	var dupNonce bool // the same nonce sent twice at once: a retry racing its first call
 	err := a.Store.Tx(ctx, func(tx *store.Store) error {
 		r, err := tx.FindRegistration(ctx, regID)
 		if err != nil {
@@ -401,13 +419,13 @@ func (a *App) UndoCheckIn(ctx context.Context, door Door, eventID, regID int64, 
 		}
 		ci := door.logRow(eventID, nonce, device)
 		ci.RegistrationID, ci.Action, ci.Result, ci.Answer, ci.ScannedAt = &regID, checkInUndo, checkInUndo, CheckInOK, now
-		if err := tx.AddCheckIn(ctx, ci); err != nil {
+		if err := logScan(ctx, tx, ci, &dupNonce); err != nil {
 			return err
 		}
 		a.audit(ctx, tx, door.actor(), "checkin.undo", "registration", regID, &eventID, device)
 		return nil
 	})
-	if store.IsDuplicate(err) {
+	if dupNonce {
 		return replay()
 	} else if err != nil {
 		return nil, err

@@ -464,6 +464,10 @@ func readContact(cells []string, mapping []string) (model.Contact, *ImportLine) 
 			continue
 		}
 		v := strings.TrimSpace(cells[i])
+		// A cell that a spreadsheet export protected against formulas ("'+228 90…").
+		if len(v) > 1 && v[0] == '\'' && strings.ContainsRune("=+-@", rune(v[1])) {
+			v = v[1:]
+		}
 		if f != FieldNotes {
 			v = strings.Join(strings.Fields(v), " ")
 		}

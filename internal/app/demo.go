@@ -200,6 +200,9 @@ func (a *App) LoadDemo(ctx context.Context) (string, error) {
 	if err := a.demoInvitations(ctx, upcoming); err != nil {
 		return "", err
 	}
+	if _, err := a.demoCoverage(ctx, past); err != nil {
+		return "", err
+	}
 	return fmt.Sprintf("demo loaded: %d session(s) created (/e/%s, /e/%s)", created, demoPastSlug, demoUpcomingSlug), nil
 }
 

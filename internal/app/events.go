@@ -103,6 +103,9 @@ func (a *App) SetEventStatus(ctx context.Context, actor Actor, id int64, to mode
 		return nil, err
 	}
 	a.audit(ctx, a.Store, actor, "event.status", "event", e.ID, &e.ID, string(to))
+	if to == model.EventCancelled {
+		a.notifyCancellation(ctx, e) // notices.go
+	}
 	return e, nil
 }
 

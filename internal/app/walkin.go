@@ -69,6 +69,7 @@ func (a *App) WalkIn(ctx context.Context, door Door, eventID int64, in WalkInInp
 	device := door.device(in.Device)
 	var res *ScanResult
 	var regID int64
+	var dupNonce bool // the same nonce sent twice at once: a retry racing its first call
 	err := a.Store.Tx(ctx, func(tx *store.Store) error {
 		ev, err := tx.LockEvent(ctx, eventID)
 		if err != nil {
@@ -89,14 +90,14 @@ func (a *App) WalkIn(ctx context.Context, door Door, eventID int64, in WalkInInp
 		ci := door.logRow(eventID, in.Nonce, device)
 		ci.RegistrationID, ci.Action, ci.ScannedAt, ci.Code = &regID, "in", now, "walk-in"
 		ci.Result, ci.Answer, ci.AnswerAt, ci.AnswerBy = res.Result, res.Result, res.CheckedInAt, res.By
-		if err := tx.AddCheckIn(ctx, ci); err != nil {
+		if err := logScan(ctx, tx, ci, &dupNonce); err != nil {
 			return err
 		}
 		a.audit(ctx, tx, door.actor(), "registration.walk_in", "registration", r.ID, &eventID, device)
 		return nil
 	})
-	if store.IsDuplicate(err) {
-		return a.replayScan(ctx, eventID, in.Nonce)
+	if dupNonce {
+		return a.replayRace(ctx, eventID, in.Nonce)
 	} else if err != nil {
 		return nil, err
 	}

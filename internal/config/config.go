@@ -45,6 +45,9 @@ type Config struct {
 	// CoverageCheckAllowPrivate lets that check reach private, loopback and link-local
 	// addresses (refused by default: server-side request forgery). Tests turn it on.
 	CoverageCheckAllowPrivate bool `koanf:"coverage_check_allow_private"`
+	// SchedulerInterval is how often each instance looks for due reminders and scheduled
+	// campaigns.
+	SchedulerInterval time.Duration `koanf:"scheduler_interval"`
 }
 
 // Defaults returns the settings used when nothing else is given: a working Relais on
@@ -68,6 +71,7 @@ func Defaults() Config {
 
 		InviteRemindAfter: 72 * time.Hour,
 		CoverageCheck:     true,
+		SchedulerInterval: 30 * time.Second,
 	}
 }
 
@@ -98,7 +102,7 @@ func Keys() []string {
 	return []string{"addr", "base_url", "database", "smtp_url", "mail_from", "secret_key", "lang",
 		"timezone", "mail_rate", "log_level", "log_format", "max_upload_mb", "session_lifetime",
 		"session_idle", "login_rate", "form_rate", "invite_remind_after", "coverage_check",
-		"coverage_check_allow_private"}
+		"coverage_check_allow_private", "scheduler_interval"}
 }
 
 func cleanDecodeError(err error) string {
@@ -170,6 +174,9 @@ func (c Config) Validate() error {
 	}
 	if c.InviteRemindAfter < 0 {
 		return bad("invite_remind_after", "must be a duration of 0 or more, such as 72h")
+	}
+	if c.SchedulerInterval < time.Second || c.SchedulerInterval > time.Hour {
+		return bad("scheduler_interval", "must be a duration between 1s and 1h, such as 30s")
 	}
 	return nil
 }

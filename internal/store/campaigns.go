@@ -335,3 +335,10 @@ func (s *Store) CountActiveRegistrations(ctx context.Context, eventID int64, sta
 	err := s.r(ctx).Model(&model.Registration{}).Where("event_id = ? AND status IN ?", eventID, statuses).Count(&n).Error
 	return n, wrap(err, "count registrations")
 }
+
+// ReleaseCampaignToDraft takes a campaign the caller claimed back to draft, unsent.
+func (s *Store) ReleaseCampaignToDraft(ctx context.Context, id int64) error {
+	err := s.w(ctx).Model(&model.Campaign{}).Where("id = ? AND status = ?", id, model.CampaignSending).
+		Updates(map[string]any{"status": model.CampaignDraft, "scheduled_at": nil, "claimed_until": nil, "updated_at": s.now()}).Error
+	return wrap(err, "release campaign")
+}

@@ -104,10 +104,10 @@ type EngagementFilter struct {
 func (s *Store) ListEngagement(ctx context.Context, f EngagementFilter) ([]EngagementRow, int64, error) {
 	q := s.r(ctx).Table("contacts c").
 		Joins("LEFT JOIN (SELECT contact_id, COUNT(*) AS n FROM invitations WHERE status <> 'revoked' GROUP BY contact_id) i ON i.contact_id = c.id").
-		Joins("LEFT JOIN (SELECT contact_id, COUNT(*) AS registered, "+
-			"SUM(CASE WHEN checked_in_at IS NOT NULL THEN 1 ELSE 0 END) AS came FROM registrations "+
+		Joins("LEFT JOIN (SELECT contact_id, COUNT(*) AS registered, " +
+			"SUM(CASE WHEN checked_in_at IS NOT NULL THEN 1 ELSE 0 END) AS came FROM registrations " +
 			"WHERE status IN ('confirmed', 'waitlisted', 'pending', 'cancelled') GROUP BY contact_id) r ON r.contact_id = c.id").
-		Joins("LEFT JOIN (SELECT contact_id, COUNT(DISTINCT event_id) AS published, COUNT(*) AS items, "+
+		Joins("LEFT JOIN (SELECT contact_id, COUNT(DISTINCT event_id) AS published, COUNT(*) AS items, " +
 			"SUM(reach) AS reach FROM coverages WHERE status <> 'rejected' GROUP BY contact_id) v ON v.contact_id = c.id").
 		Where("c.erased_at IS NULL AND (i.n IS NOT NULL OR r.registered IS NOT NULL OR v.items IS NOT NULL)")
 	for _, term := range strings.Fields(model.FoldText(f.Query)) {

@@ -104,7 +104,7 @@ func (s *Server) handleContacts(c echo.Context) error {
 		p.Form.Values[k] = query.Get(k)
 	}
 	p.Data["Rows"] = rows
-	p.Data["Total"] = total
+	p.Data["Total"] = int(total)
 	p.Data["Tags"] = tags
 	p.Data["Cities"] = cities
 	p.Data["Platforms"] = model.Platforms

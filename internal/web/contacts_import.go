@@ -47,8 +47,8 @@ func (s *Server) importFormPage(c echo.Context, errMsg string) *Page {
 	p.Nav = "contacts"
 	p.Data["MaxMB"] = app.MaxImportBytes >> 20
 	if errMsg != "" {
-		p.Form.Errors["file"] = errMsg
-		p.Form.Error = p.T(errMsg, "MB", app.MaxImportBytes>>20)
+		p.Data["FileError"] = p.T(errMsg, "MB", app.MaxImportBytes>>20)
+		p.Form.Error = p.T("error.invalid_form")
 	}
 	return p
 }

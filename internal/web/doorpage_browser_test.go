@@ -34,27 +34,33 @@ func doorpageOpen(t *testing.T, e *env, ev *model.Event, before ...chromedp.Acti
 // does (characters then Enter) and waits for the banner of the given kind.
 func doorpageScan(t *testing.T, ctx context.Context, code, kind string) (title, detail string) {
 	t.Helper()
+	return doorpageAnswer(t, ctx, kind, chromedp.SendKeys(chromedp.ID("scan"), code+kb.Enter))
+}
+
+// doorpageAnswer runs an action and waits for the next banner, which must be of the
+// given kind (ok, warn, bad, info); the focus must then be back on the scanner field.
+func doorpageAnswer(t *testing.T, ctx context.Context, kind string, action chromedp.Action[chromedp.Void]) (title, detail string) {
+	t.Helper()
 	// The banner's data-seq moves on with each answer, so that two greens in a row are
-	// told apart; wait for the next one.
+	// told apart.
 	seq, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`+document.getElementById('banner').dataset.seq || 0`))
-	err := chromedp.Do(ctx,
-		chromedp.SendKeys(chromedp.ID("scan"), code+kb.Enter),
+	err := chromedp.Do(ctx, action,
 		chromedp.Poll[chromedp.Void](`(+document.getElementById('banner').dataset.seq || 0) > `+itoa(int64(seq)), chromedp.WithPollingTimeout(10*time.Second)),
 	)
 	if err != nil {
-		browsertest.Screenshot(t, ctx, "scan-failed")
-		t.Fatalf("scan %s: %v", code, err)
+		browsertest.Screenshot(t, ctx, "answer-failed")
+		t.Fatalf("no answer: %v", err)
 	}
 	class, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('banner').className`))
 	title, _ = chromedp.Run(ctx, chromedp.Text(chromedp.ID("b-title")))
 	detail, _ = chromedp.Run(ctx, chromedp.Text(chromedp.ID("b-detail")))
 	if !strings.Contains(class, kind) {
-		browsertest.Screenshot(t, ctx, "scan-"+kind)
-		t.Fatalf("scan %s: banner %q %q %q, want %s", code, class, title, detail, kind)
+		browsertest.Screenshot(t, ctx, "answer-"+kind)
+		t.Fatalf("banner %q %q %q, want %s", class, title, detail, kind)
 	}
 	// Ready for the next ticket without a tap.
 	if focused, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement.id`)); focused != "scan" {
-		t.Fatalf("after a scan the focus is on %q, not on the scanner field", focused)
+		t.Fatalf("after an answer the focus is on %q, not on the scanner field", focused)
 	}
 	return title, detail
 }
@@ -222,4 +228,64 @@ func TestBrowserDoorPhoto(t *testing.T) {
 	}
 	browsertest.Screenshot(t, ctx, "photo")
 	doorpageCheckedIn(t, e, reg.ID)
+}
+
+// TestBrowserDoorStaff: door staff, signed in, find a person by name and admit them,
+// undo it, and register a walk-in; the page calls the API with the session and CSRF token.
+func TestBrowserDoorStaff(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	ev := e.publishedEvent(40, model.ModeOpen)
+	e.user(model.RoleDoor, "porte@example.tg")
+	reg := doorpageRegister(e, ev, "Ama", "Mensah", "ama@example.tg", "Ama TV")
+	doorpageRegister(e, ev, "Kafui", "Adjo", "kafui@example.tg", "Le blog de Kafui")
+	ctx := browsertest.New(t, 390, 844)
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(e.srv.URL+"/door/events/"+itoa(ev.ID)),
+		chromedp.WaitVisible(chromedp.ID("f-email")),
+		chromedp.SendKeys(chromedp.ID("f-email"), "porte@example.tg"),
+		chromedp.SendKeys(chromedp.ID("f-password"), "correct horse battery"),
+		chromedp.Submit(chromedp.ID("f-password")),
+		chromedp.WaitVisible(chromedp.ID("scan")),
+	)
+	if err != nil {
+		browsertest.Screenshot(t, ctx, "login-failed")
+		t.Fatal(err)
+	}
+	ctx2 := context.Background()
+
+	// Search: results as one types, each with an Admit button.
+	title, detail := doorpageAnswer(t, ctx, "ok", chromedp.Steps(
+		chromedp.SendKeys(chromedp.ID("q"), "mens"),
+		chromedp.WaitVisible(chromedp.CSS("#results button")),
+		chromedp.Click(chromedp.CSS("#results button")),
+	))
+	if title != "Admis·e" || !strings.Contains(detail, "Ama Mensah") {
+		t.Fatalf("admitted from the search: %q %q", title, detail)
+	}
+	doorpageCheckedIn(t, e, reg.ID)
+
+	// Undo the last admission.
+	if title, _ = doorpageAnswer(t, ctx, "info", chromedp.Click(chromedp.ID("undo"))); title != "Admission annulée" {
+		t.Fatalf("undo: %q", title)
+	}
+	if r, _ := e.app.Store.FindRegistration(ctx2, reg.ID); r.CheckedInAt != nil {
+		t.Fatal("still checked in after undo")
+	}
+
+	// A walk-in: registered and admitted at once.
+	title, detail = doorpageAnswer(t, ctx, "ok", chromedp.Steps(
+		chromedp.Click(chromedp.CSS("details.walkin summary")),
+		chromedp.SendKeys(chromedp.ID("w-first_name"), "Koffi"),
+		chromedp.SendKeys(chromedp.ID("w-last_name"), "Mawuli"),
+		chromedp.SendKeys(chromedp.ID("w-phone"), "90 11 22 33"),
+		chromedp.SendKeys(chromedp.ID("w-outlet"), "Koffi Vlog"),
+		chromedp.Click(chromedp.CSS("#walkin button")),
+	))
+	if title != "Admis·e" || !strings.Contains(detail, "Koffi Mawuli — Koffi Vlog") {
+		t.Fatalf("walk-in: %q %q", title, detail)
+	}
+	browsertest.Screenshot(t, ctx, "walk-in")
+	if n, _, err := e.app.Store.AdmissionCounts(ctx2, ev.ID); err != nil || n != 1 {
+		t.Fatalf("admitted on the server: %d %v", n, err)
+	}
 }

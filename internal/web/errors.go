@@ -69,12 +69,19 @@ func (s *Server) handleError(err error, c echo.Context) {
 			c.Response().Header().Set("Retry-After", ra)
 		}
 	}
+	// A message may name what was wrong (an unknown placeholder, a size): its Args.
+	var args []any
+	if me != nil {
+		for k, v := range me.Args {
+			args = append(args, k, v)
+		}
+	}
 	if isAPI(c) {
-		body := map[string]any{"code": code, "message": s.i18n.T(langOf(c), msg)}
+		body := map[string]any{"code": code, "message": s.i18n.T(langOf(c), msg, args...)}
 		if me != nil && len(me.Fields) > 0 {
 			fields := map[string]string{}
 			for f, m := range me.Fields {
-				fields[f] = s.i18n.T(langOf(c), m)
+				fields[f] = s.i18n.T(langOf(c), m, args...)
 			}
 			body["fields"] = fields
 		}
@@ -87,7 +94,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 	p := s.page(c, "error.title")
 	p.Data["Status"] = status
-	p.Data["Message"] = s.i18n.T(langOf(c), msg)
+	p.Data["Message"] = s.i18n.T(langOf(c), msg, args...)
 	p.NoIndex = true
 	if rerr := s.render(c, status, "error", p); rerr != nil {
 		s.log.Error("render error page", "err", rerr)

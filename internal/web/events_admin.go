@@ -116,6 +116,7 @@ func (s *Server) eventFormPage(c echo.Context, e *model.Event, vals, errs map[st
 	p.In(e.Timezone)
 	p.Data["Event"] = e
 	p.Data["Timezones"] = timezones
+	p.Data["NotifyOffer"] = int(s.notifyOffer(c, e)) // campaigns_admin.go
 	if vals != nil {
 		p.Form.Values = vals
 	} else {
@@ -169,9 +170,10 @@ func (s *Server) handleEventCreate(c echo.Context) error {
 
 func (s *Server) saveEventForm(c echo.Context, e *model.Event) error {
 	vals, errs := bindEventForm(c, e)
-	err := error(nil)
+	err, notified := error(nil), 0
 	if len(errs) == 0 {
-		err = s.app.SaveEvent(c.Request().Context(), actor(c), e)
+		// A change notice goes only if the date, time or venue changed (notices.go).
+		notified, err = s.app.SaveEventAndNotify(c.Request().Context(), actor(c), e, c.FormValue("notify_registrants") != "")
 	}
 	if me, ok := err.(*model.Error); ok && me.Code == model.EInvalid {
 		for k, v := range me.Fields {
@@ -185,7 +187,11 @@ func (s *Server) saveEventForm(c echo.Context, e *model.Event) error {
 	if len(errs) > 0 {
 		return s.render(c, http.StatusUnprocessableEntity, "event_form", s.eventFormPage(c, e, vals, errs))
 	}
-	s.flash(c, "ok", "event.saved")
+	if notified > 0 {
+		s.flash(c, "ok", "campaigns.change_notified")
+	} else {
+		s.flash(c, "ok", "event.saved")
+	}
 	return s.redirect(c, "/admin/events/"+strconv.FormatInt(e.ID, 10))
 }
 

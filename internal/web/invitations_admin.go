@@ -126,7 +126,19 @@ func (s *Server) inviteFromForm(c echo.Context, ev *model.Event) error {
 	}
 	tag := strings.TrimSpace(form.Get("tag"))
 	note := form.Get("note")
+	back := invitationsURL(ev.ID, "")
+	if b := form.Get("back"); b != "" {
+		back = safeNext(b)
+	}
 	fail := func(fields map[string]string) error {
+		if form.Get("back") != "" {
+			// From the directory: back there, with the reason.
+			for _, msg := range fields {
+				s.flash(c, "error", msg)
+				break
+			}
+			return s.redirect(c, back)
+		}
 		p, err := s.invitationsPage(c, ev)
 		if err != nil {
 			return err
@@ -147,10 +159,6 @@ func (s *Server) inviteFromForm(c echo.Context, ev *model.Event) error {
 	}
 	if len(ids) == 0 {
 		return fail(map[string]string{"tag": "invitations.error.no_contact"})
-	}
-	back := invitationsURL(ev.ID, "")
-	if b := form.Get("back"); b != "" {
-		back = safeNext(b)
 	}
 	rep, err := s.app.Invite(ctx, actor(c), ev.ID, ids, note)
 	var me *model.Error

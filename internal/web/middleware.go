@@ -191,7 +191,8 @@ func requireRole(min model.Role) echo.MiddlewareFunc {
 		return func(c echo.Context) error {
 			u, _ := c.Get("user").(*model.User)
 			if u == nil {
-				if isAPI(c) {
+				// A door link's token grants no staff page: 401, not the login form.
+				if isAPI(c) || c.Request().Header.Get(doorTokenHeader) != "" {
 					return model.Errorf(model.EUnauthorized, "error.login_required")
 				}
 				return c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(safeNext(c.Request().URL.RequestURI())))

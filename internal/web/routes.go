@@ -81,6 +81,7 @@ func (s *Server) routes(e *echo.Echo) {
 	holder.POST("/cancel", s.handleTicketCancel)
 	holder.GET("/edit", s.handleTicketEditForm)
 	holder.POST("/edit", s.handleTicketEdit)
+	holder.POST("/coverage", s.handleTicketCoverage) // coverage.go: links of what the attendee published
 	// An invitee: the invitation's token in the URL is their key (invitation.go).
 	invitee := e.Group("/i/:token", small, sessions, s.loadUser, csrf, noReferrer)
 	invitee.GET("", s.handleInvitationPage)
@@ -153,11 +154,44 @@ func (s *Server) routes(e *echo.Echo) {
 	org.POST("/events/:id/invitations/remind", s.handleInvitationsRemind, small)
 	org.POST("/events/:id/invitations/:inv/revoke", s.handleInvitationRevoke, small)
 	org.POST("/invitations", s.handleInvite, small)
+	// Check-in (checkins_admin.go): counters, log and conflicts, door links, printing.
+	org.GET("/events/:id/checkins", s.handleCheckinsAdmin, small)
+	org.POST("/events/:id/door-links", s.handleDoorLinkCreate, small)
+	org.POST("/events/:id/door-links/:link/revoke", s.handleDoorLinkRevoke, small)
+	org.GET("/events/:id/door-links/:link/qr.png", s.handleDoorLinkQR, small)
+	org.GET("/events/:id/attendance-sheet", s.handleAttendanceSheet, small)
+	org.GET("/events/:id/badges", s.handleBadges, small)
 	org.GET("/mailbox", s.handleMailbox, small)
 	org.GET("/mailbox/:id", s.handleMailboxMessage, small)
 	org.GET("/mailbox/:id/html", s.handleMailboxHTML, small)
 	org.GET("/mailbox/:id/attachments/:att", s.handleMailboxAttachment, small)
 	org.POST("/mailbox/:id/retry", s.handleMailboxRetry, small)
+	// Follow-ups and reminders (campaigns_admin.go).
+	org.GET("/events/:id/campaigns", s.handleCampaigns, small)
+	org.GET("/events/:id/campaigns/new", s.handleCampaignNew, small)
+	org.POST("/events/:id/campaigns", s.handleCampaignCreate, small)
+	org.GET("/events/:id/campaigns/:cid", s.handleCampaign, small)
+	org.GET("/events/:id/campaigns/:cid/edit", s.handleCampaignEdit, small)
+	org.POST("/events/:id/campaigns/:cid", s.handleCampaignUpdate, small)
+	org.POST("/events/:id/campaigns/:cid/delete", s.handleCampaignDelete, small)
+	org.GET("/events/:id/campaigns/:cid/preview.html", s.handleCampaignPreviewHTML, small)
+	org.GET("/events/:id/campaigns/:cid/progress", s.handleCampaignProgress, small)
+	org.POST("/events/:id/campaigns/:cid/test", s.handleCampaignTest, small)
+	org.POST("/events/:id/campaigns/:cid/send", s.handleCampaignSend, small)
+	org.POST("/events/:id/campaigns/:cid/schedule", s.handleCampaignSchedule, small)
+	org.POST("/events/:id/campaigns/:cid/unschedule", s.handleCampaignUnschedule, small)
+	org.POST("/events/:id/reminders", s.handleReminderOffsets, small)
+	// Coverage, the event report and its exports, engagement (coverage.go, report.go).
+	org.GET("/events/:id/coverage", s.handleCoverage, small)
+	org.POST("/events/:id/coverage", s.handleCoverageCreate, small)
+	org.GET("/events/:id/coverage.csv", s.handleCoverageCSV, small)
+	org.GET("/events/:id/coverage/:cov", s.handleCoverageEdit, small)
+	org.POST("/events/:id/coverage/:cov", s.handleCoverageUpdate, small)
+	org.POST("/events/:id/coverage/:cov/status", s.handleCoverageStatus, small)
+	org.POST("/events/:id/coverage/:cov/check", s.handleCoverageRecheck, small)
+	org.GET("/events/:id/report", s.handleReport, small)
+	org.GET("/events/:id/admissions.csv", s.handleAdmissionsCSV, small)
+	org.GET("/engagement", s.handleEngagement, small)
 	// The blogger directory (contacts.go, contacts_import.go). An import's file may be
 	// larger than other forms: its limit is the file's, plus the multipart envelope.
 	importBody := bodyLimit(app.MaxImportBytes + 1<<20)
@@ -188,6 +222,7 @@ func (s *Server) routes(e *echo.Echo) {
 	adm.POST("/users/:id/enable", s.handleUserEnable, small)
 	adm.GET("/settings", s.handleSettingsForm, small)
 	adm.POST("/settings", s.handleSettingsSave, small)
+	adm.GET("/audit", s.handleAudit, small) // audit.go
 
 	// JSON API: a Bearer API token, or the session cookie plus the X-CSRF-Token header.
 	e.GET("/api/v1/openapi.yaml", s.handleOpenAPI)
@@ -204,6 +239,15 @@ func (s *Server) routes(e *echo.Echo) {
 	apiOrg.POST("/events/:id/invitations", s.apiCreateInvitations)
 	apiOrg.POST("/events/:id/registrations", s.apiCreateRegistration)
 	apiOrg.PATCH("/registrations/:id", s.apiUpdateRegistration)
+	apiOrg.GET("/events/:id/campaigns", s.apiListCampaigns) // api_campaigns.go
+	apiOrg.POST("/events/:id/campaigns", s.apiCreateCampaign)
+	apiOrg.GET("/campaigns/:id", s.apiGetCampaign)
+	apiOrg.POST("/campaigns/:id/preview", s.apiPreviewCampaign)
+	apiOrg.POST("/campaigns/:id/send", s.apiSendCampaign)
+	apiOrg.GET("/events/:id/coverage", s.apiListCoverage) // api_coverage.go
+	apiOrg.POST("/events/:id/coverage", s.apiCreateCoverage)
+	apiOrg.PATCH("/coverage/:id", s.apiUpdateCoverage)
+	apiOrg.GET("/events/:id/report", s.apiReport)
 	apiOrg.GET("/contacts", s.apiListContacts)
 	apiOrg.POST("/contacts", s.apiCreateContact)
 	apiOrg.GET("/contacts/:id", s.apiGetContact)
@@ -213,6 +257,19 @@ func (s *Server) routes(e *echo.Echo) {
 	// 1 MB limit, with the same guards.
 	e.POST("/api/v1/contacts/import", s.apiImportContacts, importBody, s.bearerAuth, sessions,
 		s.loadUserUnlessToken, apiCSRF, requireRole(model.RoleOrganizer))
+	// Check-in at the door (door_api.go, door_auth.go): a door link (X-Door-Token) for its
+	// own event only, staff of any role (session plus X-CSRF-Token), or an API token.
+	doorAPI := func(limit echo.MiddlewareFunc) []echo.MiddlewareFunc {
+		return []echo.MiddlewareFunc{limit, s.doorAuth, s.bearerAuth, sessions, s.loadUserUnlessToken, apiCSRF, s.requireDoor}
+	}
+	e.POST("/api/v1/events/:id/checkins", s.apiCheckIn, doorAPI(small)...)
+	e.POST("/api/v1/events/:id/checkins/batch", s.apiCheckInBatch, doorAPI(small)...)
+	e.DELETE("/api/v1/events/:id/checkins/:registration_id", s.apiUndoCheckIn, doorAPI(small)...)
+	e.GET("/api/v1/events/:id/roster", s.apiRoster, doorAPI(small)...)
+	e.GET("/api/v1/events/:id/stats", s.apiCheckInStats, doorAPI(small)...)
+	e.GET("/api/v1/events/:id/search", s.apiDoorSearch, doorAPI(small)...)
+	e.POST("/api/v1/events/:id/walkins", s.apiWalkIn, doorAPI(small)...)
+	e.POST("/api/v1/events/:id/decode", s.apiDecodePhoto, doorAPI(bodyLimit(maxPhotoBytes+1<<20))...)
 }
 
 // loadUserUnlessToken loads the session user when no API token authenticated the request.

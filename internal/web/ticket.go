@@ -67,6 +67,9 @@ func (s *Server) ticketPage(c echo.Context, r *model.Registration, ev *model.Eve
 	p.Data["Google"] = s.app.GoogleCalendarURL(ev)
 	p.Data["Past"] = ev.EndsAt.Before(s.app.Now())
 	p.Data["WhatsApp"] = "https://wa.me/?text=" + urlEscape(ev.Title+" — "+p.Range(ev.StartsAt, ev.EndsAt)+" "+s.cfg.BaseURL+"/e/"+ev.Slug)
+	if err := s.ticketCoverage(c, p, r); err != nil { // coverage.go
+		return nil, err
+	}
 	return p, nil
 }
 

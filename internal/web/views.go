@@ -73,6 +73,7 @@ var funcs = template.FuncMap{
 		}
 		return fmt.Sprintf("%.1f Mo", float64(n)/(1<<20))
 	},
+	"thousands": thousands, // report.go
 }
 
 func loadViews() (*views, error) {

@@ -24,7 +24,7 @@
         if (m && tok && (store(m[1], 'meta') || {}).token === tok) evs.push(m[1]);
       }
     } catch (e) { /* no storage */ }
-    evs.forEach(e => ['roster', 'queue', 'meta'].forEach(p => store(e, p, null)));
+    evs.forEach(e => ['roster', 'queue', 'stats', 'meta'].forEach(p => store(e, p, null)));
     if (!window.caches) return;
     for (const name of await caches.keys()) {
       if (name.indexOf('relais-door') !== 0) continue;
@@ -53,7 +53,7 @@
   const hex = n => Array.from(crypto.getRandomValues(new Uint8Array(n)), x => (x + 256).toString(16).slice(1)).join('');
   let dev = store('device', 'id');
   if (!dev) store('device', 'id', dev = hex(4));
-  const DEVICE = DOOR + ' #' + dev;
+  const DEVICE = DOOR.slice(0, 80) + ' #' + dev; // the server keeps 100 characters
   if (AUTH === 'link') store(EV, 'meta', { token: TOKEN });
 
   const fmt = (s, v) => s.replace(/\{(\w+)\}/g, (_, k) => (v[k] == null ? '' : v[k]));
@@ -214,6 +214,11 @@
 
   async function loadStats() {
     const s = await api('GET', '/stats', null, 8000);
+    store(EV, 'stats', s);
+    renderStats(s);
+  }
+  // The last counters are kept, so that a page opened offline shows (and bumps) them.
+  function renderStats(s) {
     $('c-admitted').textContent = s.admitted;
     $('c-expected').textContent = s.expected;
     $('c-capacity').textContent = s.capacity || '–';
@@ -273,7 +278,7 @@
       queue = queue.filter(x => !sent.has(x.nonce));
       for (const r of res.results || []) {
         if (r.registration) upsert(r.registration, r.checked_in_at || r.registration.checked_in_at, r.by);
-        if (r.conflict || r.result === 'already_checked_in') conflicts.push(fmt(M.conflict, { name: who(r.registration), by: doorOf(r.by) }));
+        if (r.conflict) conflicts.push(fmt(M.conflict, { name: who(r.registration) }));
       }
       saveQueue();
       saveRoster();
@@ -297,7 +302,7 @@
       saveQueue();
     } else {
       try {
-        await api('DELETE', '/checkins/' + l.id, null, 8000);
+        await api('DELETE', `/checkins/${l.id}?nonce=${hex(16)}&device=${encodeURIComponent(DEVICE)}`, null, 8000);
       } catch (e) {
         return e.net ? show('bad', M.undo_offline, l.name) : showError(e);
       }
@@ -496,6 +501,7 @@
 
   reindex();
   renderNet();
+  if (store(EV, 'stats')) renderStats(store(EV, 'stats'));
   setupCamera();
   scanIn.focus();
   quiet(loadRoster().finally(sync));

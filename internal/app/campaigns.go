@@ -1,0 +1,649 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"relais/internal/i18n"
+	"relais/internal/model"
+	"relais/internal/store"
+)
+
+// Follow-up campaigns: an organizer writes to one segment of an event's audience. Each
+// recipient gets one message in the outbox with the key camp:<campaign>:<contact>, so
+// that queuing again (a second click, a crash halfway, two instances) adds nothing.
+
+const (
+	// campaignBatch is how many messages are queued per transaction.
+	campaignBatch = 500
+	// campaignLease is how long a process holds a campaign it is queuing before another
+	// instance may resume it; each batch renews it.
+	campaignLease = 2 * time.Minute
+	// MaxPressKitAttachment bounds the press kit attached to each email (mail servers
+	// commonly refuse messages over 10–25 MB).
+	MaxPressKitAttachment = 10 << 20
+	// campaignFailuresShown is how many failures the progress lists.
+	campaignFailuresShown = 100
+)
+
+// CampaignInput is what an organizer writes.
+type CampaignInput struct {
+	Segment        model.Segment
+	Subject        string
+	Body           string
+	AttachPressKit bool
+}
+
+// CampaignKey is the idempotency key prefix of a campaign's messages; the contact id follows.
+func CampaignKey(campaignID int64) string { return fmt.Sprintf("camp:%d:", campaignID) }
+
+// CreateCampaign writes a draft campaign for the event.
+func (a *App) CreateCampaign(ctx context.Context, actor Actor, eventID int64, in CampaignInput) (*model.Campaign, error) {
+	ev, err := a.Store.FindEventByID(ctx, eventID)
+	if err != nil {
+		return nil, err
+	}
+	c := &model.Campaign{EventID: ev.ID, Status: model.CampaignDraft, CreatedBy: actor.UserID}
+	in.apply(c)
+	if err := a.validateCampaign(ctx, c); err != nil {
+		return nil, err
+	}
+	if err := a.Store.CreateCampaign(ctx, c); err != nil {
+		return nil, err
+	}
+	a.audit(ctx, a.Store, actor, "campaign.create", "campaign", c.ID, &ev.ID, c.Subject)
+	return c, nil
+}
+
+// UpdateCampaign changes a campaign that has not started sending.
+func (a *App) UpdateCampaign(ctx context.Context, actor Actor, id int64, in CampaignInput) (*model.Campaign, error) {
+	c, err := a.Store.FindCampaign(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !c.Status.Editable() {
+		return nil, model.Errorf(model.EConflict, "campaign.error.not_editable")
+	}
+	in.apply(c)
+	if err := a.validateCampaign(ctx, c); err != nil {
+		return nil, err
+	}
+	if err := a.Store.UpdateCampaign(ctx, c); err != nil {
+		return nil, err
+	}
+	a.audit(ctx, a.Store, actor, "campaign.update", "campaign", c.ID, &c.EventID, c.Subject)
+	return c, nil
+}
+
+// DeleteCampaign removes a campaign that has not started sending.
+func (a *App) DeleteCampaign(ctx context.Context, actor Actor, id int64) error {
+	c, err := a.Store.FindCampaign(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := a.Store.DeleteCampaign(ctx, id); err != nil {
+		return err
+	}
+	a.audit(ctx, a.Store, actor, "campaign.delete", "campaign", c.ID, &c.EventID, c.Subject)
+	return nil
+}
+
+func (in CampaignInput) apply(c *model.Campaign) {
+	c.Segment = model.Segment(strings.TrimSpace(string(in.Segment)))
+	c.Subject = strings.TrimSpace(oneLine(in.Subject))
+	c.Body = strings.TrimSpace(strings.ReplaceAll(in.Body, "\r\n", "\n"))
+	c.AttachPressKit = in.AttachPressKit
+}
+
+// validateCampaign checks a campaign before it is saved and again before it is sent:
+// fields, placeholders (an unknown one is refused with its name) and the press kit's size.
+func (a *App) validateCampaign(ctx context.Context, c *model.Campaign) error {
+	fields := map[string]string{}
+	if err := c.Validate(); err != nil {
+		fields = err.Fields
+	}
+	var unknown []string
+	for _, f := range [][2]string{{"subject", c.Subject}, {"body", c.Body}} {
+		if u := UnknownPlaceholders(f[1]); len(u) > 0 {
+			unknown = append(unknown, u...)
+			fields[f[0]] = "campaign.error.unknown_placeholder"
+		}
+	}
+	var args map[string]any
+	msg := "error.invalid_form"
+	if len(unknown) > 0 {
+		msg = "campaign.error.unknown_placeholder"
+		args = map[string]any{"Names": strings.Join(unknown, ", "), "Known": placeholderList()}
+	}
+	if c.AttachPressKit {
+		docs, err := a.Store.ListDocuments(ctx, c.EventID)
+		if err != nil {
+			return err
+		}
+		var size int64
+		for _, d := range docs {
+			size += d.Size
+		}
+		if size > MaxPressKitAttachment {
+			fields["attach_press_kit"] = "campaign.error.press_kit_too_large"
+			if args == nil {
+				args = map[string]any{}
+			}
+			args["MB"] = MaxPressKitAttachment >> 20
+		}
+	}
+	if len(fields) == 0 {
+		return nil
+	}
+	return &model.Error{Code: model.EInvalid, Message: msg, Fields: fields, Args: args}
+}
+
+func unknownPlaceholderError(field string, names []string) error {
+	return &model.Error{Code: model.EInvalid, Message: "campaign.error.unknown_placeholder",
+		Fields: map[string]string{field: "campaign.error.unknown_placeholder"},
+		Args:   map[string]any{"Names": strings.Join(names, ", "), "Known": placeholderList()}}
+}
+
+func placeholderList() string {
+	names := make([]string, len(CampaignPlaceholders))
+	for i, p := range CampaignPlaceholders {
+		names[i] = "{" + p + "}"
+	}
+	return strings.Join(names, ", ")
+}
+
+// ScheduleCampaign has the scheduler send a campaign at a given time (in the future).
+func (a *App) ScheduleCampaign(ctx context.Context, actor Actor, id int64, at time.Time) error {
+	c, err := a.Store.FindCampaign(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !c.Status.Editable() {
+		return model.Errorf(model.EConflict, "campaign.error.not_editable")
+	}
+	if err := a.validateCampaign(ctx, c); err != nil {
+		return err
+	}
+	if at.IsZero() {
+		return model.FieldErrors(map[string]string{"scheduled_at": "error.required"})
+	}
+	if !at.After(a.Now()) {
+		return model.FieldErrors(map[string]string{"scheduled_at": "campaign.error.schedule_past"})
+	}
+	if err := a.Store.ScheduleCampaign(ctx, id, at); err != nil {
+		return err
+	}
+	a.audit(ctx, a.Store, actor, "campaign.schedule", "campaign", c.ID, &c.EventID, at.UTC().Format(time.RFC3339))
+	return nil
+}
+
+// UnscheduleCampaign takes a scheduled campaign back to draft.
+func (a *App) UnscheduleCampaign(ctx context.Context, actor Actor, id int64) error {
+	c, err := a.Store.FindCampaign(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := a.Store.UnscheduleCampaign(ctx, id); err != nil {
+		return err
+	}
+	a.audit(ctx, a.Store, actor, "campaign.unschedule", "campaign", c.ID, &c.EventID, "")
+	return nil
+}
+
+// SendCampaign queues a campaign's messages now. A campaign already sent, or being
+// queued by another process, gets nothing new: the answer is its progress. A campaign
+// left halfway by a crash is resumed (its lease having run out) and only the missing
+// messages are queued.
+func (a *App) SendCampaign(ctx context.Context, actor Actor, id int64) (*CampaignProgress, error) {
+	c, err := a.Store.FindCampaign(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	var claimed bool
+	switch c.Status {
+	case model.CampaignDraft, model.CampaignScheduled:
+		if err := a.validateCampaign(ctx, c); err != nil {
+			return nil, err
+		}
+		claimed, err = a.Store.ClaimCampaign(ctx, c.ID, []model.CampaignStatus{model.CampaignDraft, model.CampaignScheduled},
+			a.Now().Add(campaignLease))
+	case model.CampaignSending:
+		claimed, err = a.Store.ClaimDueCampaign(ctx, c.ID, a.Now().Add(campaignLease))
+	}
+	if err != nil {
+		return nil, err
+	}
+	if claimed {
+		a.audit(ctx, a.Store, actor, "campaign.send", "campaign", c.ID, &c.EventID, string(c.Segment))
+		if err := a.queueCampaign(ctx, c); err != nil {
+			return nil, err
+		}
+	}
+	if c, err = a.Store.FindCampaign(ctx, id); err != nil {
+		return nil, err
+	}
+	return a.CampaignProgress(ctx, c)
+}
+
+// queueCampaign queues one message per recipient of a claimed campaign, in batches of
+// campaignBatch per transaction, skipping the recipients queued before (a resumed
+// campaign), then marks the campaign sent. The caller holds the claim.
+func (a *App) queueCampaign(ctx context.Context, c *model.Campaign) error {
+	// Once started, queuing goes on even if the request that started it ends: a
+	// campaign half-queued waits for its lease to run out before being resumed.
+	ctx = context.WithoutCancel(ctx)
+	ev, err := a.Store.FindEventByID(ctx, c.EventID)
+	if err != nil {
+		return err
+	}
+	settings, err := a.Settings(ctx)
+	if err != nil {
+		return err
+	}
+	var kit []model.Attachment
+	if c.AttachPressKit {
+		if kit, err = a.pressKit(ctx, ev.ID); err != nil {
+			return err
+		}
+	}
+	docs := a.documentLinks(ctx, ev, c.AttachPressKit)
+	key := CampaignKey(c.ID)
+	var after int64
+	for {
+		batch, err := a.Store.SegmentRecipients(ctx, ev.ID, c.Segment,
+			store.RecipientFilter{AfterContactID: after, Limit: campaignBatch, UnqueuedKey: key})
+		if err != nil {
+			return err
+		}
+		if len(batch) == 0 {
+			break
+		}
+		err = a.Store.Tx(ctx, func(tx *store.Store) error {
+			for i := range batch {
+				r := &batch[i]
+				if err := a.ensureUnsubscribeToken(ctx, tx, r); err != nil {
+					return err
+				}
+				em, err := a.campaignEmail(c, ev, r, settings, kit, docs)
+				if err != nil {
+					return err
+				}
+				if _, err := a.queueEmail(ctx, tx, em); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		a.kick()
+		after = batch[len(batch)-1].ContactID
+		if err := a.Store.ExtendCampaignClaim(ctx, c.ID, a.Now().Add(campaignLease)); err != nil {
+			return err
+		}
+	}
+	return a.Store.MarkCampaignSent(ctx, c.ID, a.Now())
+}
+
+// ensureUnsubscribeToken gives a recipient without an unsubscribe token one (contacts
+// made before tokens existed), reading it back in case another process set it first.
+func (a *App) ensureUnsubscribeToken(ctx context.Context, tx *store.Store, r *store.CampaignRecipient) error {
+	if r.UnsubscribeToken != "" {
+		return nil
+	}
+	if err := tx.SetUnsubscribeToken(ctx, r.ContactID, a.Token()); err != nil {
+		return err
+	}
+	c, err := tx.FindContact(ctx, r.ContactID)
+	if err != nil {
+		return err
+	}
+	r.UnsubscribeToken = c.UnsubscribeToken
+	return nil
+}
+
+// pressKit reads the event's documents as attachments.
+func (a *App) pressKit(ctx context.Context, eventID int64) ([]model.Attachment, error) {
+	docs, err := a.Store.ListDocuments(ctx, eventID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]model.Attachment, 0, len(docs))
+	for _, d := range docs {
+		full, err := a.Store.FindDocument(ctx, eventID, d.ID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, model.Attachment{Filename: full.Name, ContentType: full.ContentType, Data: full.Data})
+	}
+	return out, nil
+}
+
+// documentLink is a press-kit file as the email lists it.
+type documentLink struct{ Name, URL string }
+
+func (a *App) documentLinks(ctx context.Context, ev *model.Event, attach bool) []documentLink {
+	if !attach {
+		return nil
+	}
+	docs, err := a.Store.ListDocuments(ctx, ev.ID)
+	if err != nil {
+		return nil
+	}
+	base := strings.TrimRight(a.Config.BaseURL, "/")
+	out := make([]documentLink, len(docs))
+	for i, d := range docs {
+		out[i] = documentLink{Name: d.Name, URL: fmt.Sprintf("%s/e/%s/documents/%d", base, ev.Slug, d.ID)}
+	}
+	return out
+}
+
+// recipientLang is the language of the recipient's registration, else their own, else the event's.
+func recipientLang(r *store.CampaignRecipient, ev *model.Event, def string) string {
+	if r.RegLang != nil && (*r.RegLang == "fr" || *r.RegLang == "en") {
+		return *r.RegLang
+	}
+	return outreachLang(&model.Contact{Lang: r.ContactLang}, ev, def)
+}
+
+// placeholderValues are the values of the placeholders for one recipient.
+// {ticket_url} is the ticket page, or the invitation page for someone not registered,
+// or the event page; {coverage_url} is the ticket page's coverage form.
+func (a *App) placeholderValues(ev *model.Event, r *store.CampaignRecipient, lang string) map[string]string {
+	base := strings.TrimRight(a.Config.BaseURL, "/")
+	eventURL := base + "/e/" + ev.Slug
+	ticketURL, coverageURL := eventURL, eventURL
+	switch {
+	case r != nil && r.ManageToken != nil && *r.ManageToken != "":
+		ticketURL = base + "/t/" + *r.ManageToken
+		coverageURL = ticketURL + "#couverture"
+	case r != nil && r.InvitationToken != nil && *r.InvitationToken != "":
+		ticketURL = base + "/i/" + *r.InvitationToken
+	}
+	var press []string
+	for _, p := range []string{ev.PressContactName, ev.PressContactEmail, ev.PressContactPhone} {
+		if p != "" {
+			press = append(press, p)
+		}
+	}
+	v := map[string]string{
+		"event_title": ev.Title, "event_date": i18n.Range(ev.StartsAt, ev.EndsAt, ev.Location(), lang),
+		"ticket_url": ticketURL, "coverage_url": coverageURL, "press_contact": strings.Join(press, ", "),
+	}
+	if r != nil {
+		v["first_name"], v["last_name"] = r.FirstName, r.LastName
+	}
+	return v
+}
+
+// campaignEmail writes a campaign's message for one recipient, with the unsubscribe
+// link and headers (a follow-up is outreach).
+func (a *App) campaignEmail(c *model.Campaign, ev *model.Event, r *store.CampaignRecipient, settings *model.Settings,
+	kit []model.Attachment, docs []documentLink) (Email, error) {
+	lang := recipientLang(r, ev, a.Config.Lang)
+	vals := a.placeholderValues(ev, r, lang)
+	subject, err := ExpandSubject(c.Subject, vals)
+	if err != nil {
+		return Email{}, err
+	}
+	body, err := ExpandPlaceholders(c.Body, vals)
+	if err != nil {
+		return Email{}, err
+	}
+	contact := &model.Contact{ID: r.ContactID, UnsubscribeToken: r.UnsubscribeToken}
+	data := map[string]any{"Subject": subject, "BodyHTML": body.HTML, "BodyText": body.Text, "Event": ev,
+		"FirstName": r.FirstName, "Name": r.Name(), "Documents": docs, "UnsubscribeURL": a.UnsubscribeURL(contact)}
+	if ev.PressContactName != "" {
+		data["PressContact"] = map[string]string{"Name": ev.PressContactName, "Email": ev.PressContactEmail, "Phone": ev.PressContactPhone}
+	}
+	contactID, campaignID := r.ContactID, c.ID
+	return Email{Kind: "campaign", Lang: lang, ToEmail: r.Email, ToName: r.Name(),
+		Key: CampaignKey(c.ID) + fmt.Sprint(r.ContactID), Data: data, Headers: a.outreachHeaders(contact, settings),
+		Attachments: append([]model.Attachment(nil), kit...), EventID: &ev.ID, ContactID: &contactID, CampaignID: &campaignID}, nil
+}
+
+// CampaignPreview is a campaign as one recipient will read it.
+type CampaignPreview struct {
+	Subject   string                   `json:"subject"`
+	HTML      string                   `json:"html"`
+	Text      string                   `json:"text"`
+	Recipient *store.CampaignRecipient `json:"-"`
+	Lang      string                   `json:"-"`
+}
+
+// PreviewRecipient is the recipient a preview was written for, as the API shows it.
+type PreviewRecipient struct {
+	ContactID int64  `json:"contact_id"`
+	Email     string `json:"email"`
+	FirstName string `json:"first_name"`
+	LastName  string `json:"last_name"`
+	Language  string `json:"language"`
+}
+
+// RecipientJSON describes the preview's recipient, nil when the segment is empty.
+func (p *CampaignPreview) RecipientJSON() *PreviewRecipient {
+	if p.Recipient == nil {
+		return nil
+	}
+	r := p.Recipient
+	return &PreviewRecipient{ContactID: r.ContactID, Email: r.Email, FirstName: r.FirstName, LastName: r.LastName, Language: p.Lang}
+}
+
+// PreviewCampaign renders a campaign for a real recipient of its segment: contactID, or
+// the first of the segment when 0. A contact outside the segment is ENotFound. With an
+// empty segment the preview uses no name, so that the organizer still sees the layout.
+func (a *App) PreviewCampaign(ctx context.Context, c *model.Campaign, contactID int64) (*CampaignPreview, error) {
+	ev, err := a.Store.FindEventByID(ctx, c.EventID)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := a.Store.SegmentRecipients(ctx, ev.ID, c.Segment, store.RecipientFilter{ContactID: contactID, Limit: 1})
+	if err != nil {
+		return nil, err
+	}
+	if len(rs) == 0 && contactID > 0 {
+		return nil, &model.Error{Code: model.ENotFound, Message: "campaign.error.not_in_segment"}
+	}
+	r := &store.CampaignRecipient{Email: "exemple@example.org", UnsubscribeToken: "exemple"}
+	if len(rs) == 1 {
+		r = &rs[0]
+	}
+	settings, err := a.Settings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	em, err := a.campaignEmail(c, ev, r, settings, nil, a.documentLinks(ctx, ev, c.AttachPressKit))
+	if err != nil {
+		return nil, err
+	}
+	subject, html, text, err := a.renderEmail(settings, em)
+	if err != nil {
+		return nil, err
+	}
+	p := &CampaignPreview{Subject: subject, HTML: html, Text: text, Lang: em.Lang}
+	if len(rs) == 1 {
+		p.Recipient = r
+	}
+	return p, nil
+}
+
+// CampaignRecipients returns up to limit recipients of a campaign's segment, to choose
+// whom to preview.
+func (a *App) CampaignRecipients(ctx context.Context, c *model.Campaign, limit int) ([]store.CampaignRecipient, error) {
+	return a.Store.SegmentRecipients(ctx, c.EventID, c.Segment, store.RecipientFilter{Limit: limit})
+}
+
+// renderEmail renders an email as queueEmail would, without queuing it (previews).
+func (a *App) renderEmail(settings *model.Settings, em Email) (subject, html, text string, err error) {
+	data := map[string]any{"Lang": em.Lang, "Org": settings, "BaseURL": strings.TrimRight(a.Config.BaseURL, "/")}
+	if settings.PressContactName != "" {
+		data["PressContact"] = map[string]string{"Name": settings.PressContactName,
+			"Email": settings.PressContactEmail, "Phone": settings.PressContactPhone}
+	}
+	for k, v := range em.Data {
+		data[k] = v
+	}
+	return a.Mail.Render(em.Kind, em.Lang, data)
+}
+
+// SendCampaignTest sends the campaign, as written for a recipient of its segment
+// (contactID, or the first), to the organizer: "[TEST]" in the subject, no unsubscribe
+// link (it would unsubscribe the recipient), not counted with the campaign.
+func (a *App) SendCampaignTest(ctx context.Context, actor Actor, c *model.Campaign, to *model.User, contactID int64) error {
+	if to == nil || !model.ValidEmail(to.Email) {
+		return model.Errorf(model.EBadRequest, "campaign.error.no_address")
+	}
+	if err := a.validateCampaign(ctx, c); err != nil {
+		return err
+	}
+	ev, err := a.Store.FindEventByID(ctx, c.EventID)
+	if err != nil {
+		return err
+	}
+	rs, err := a.Store.SegmentRecipients(ctx, ev.ID, c.Segment, store.RecipientFilter{ContactID: contactID, Limit: 1})
+	if err != nil {
+		return err
+	}
+	r := &store.CampaignRecipient{}
+	if len(rs) == 1 {
+		r = &rs[0]
+	} else if contactID > 0 {
+		return &model.Error{Code: model.ENotFound, Message: "campaign.error.not_in_segment"}
+	}
+	settings, err := a.Settings(ctx)
+	if err != nil {
+		return err
+	}
+	var kit []model.Attachment
+	if c.AttachPressKit {
+		if kit, err = a.pressKit(ctx, ev.ID); err != nil {
+			return err
+		}
+	}
+	em, err := a.campaignEmail(c, ev, r, settings, kit, a.documentLinks(ctx, ev, c.AttachPressKit))
+	if err != nil {
+		return err
+	}
+	em.Data["Subject"] = "[TEST] " + em.Data["Subject"].(string)
+	em.Data["UnsubscribeURL"] = ""
+	em.Data["Test"] = true
+	em.ToEmail, em.ToName, em.Headers = to.Email, to.Name, nil
+	em.ContactID, em.CampaignID = nil, nil
+	em.Key = fmt.Sprintf("camptest:%d:%s", c.ID, a.Token())
+	if _, err := a.queueEmail(ctx, a.Store, em); err != nil {
+		return err
+	}
+	a.audit(ctx, a.Store, actor, "campaign.test", "campaign", c.ID, &c.EventID, to.Email)
+	a.kick()
+	return nil
+}
+
+// CampaignFailure is a message of the campaign the mail server refused for good.
+type CampaignFailure struct {
+	MessageID int64  `json:"message_id"`
+	ToEmail   string `json:"to_email"`
+	ToName    string `json:"to_name"`
+	Error     string `json:"error"` // the server's answer
+}
+
+// CampaignProgress is where a campaign's sending stands, read from the outbox.
+type CampaignProgress struct {
+	ID     int64                `json:"id"`
+	Status model.CampaignStatus `json:"status"`
+	// Recipients is how many messages were queued once sending started; before, how
+	// many people the segment holds now.
+	Recipients int64             `json:"recipients"`
+	Queued     int64             `json:"queued"` // waiting or being sent
+	Sent       int64             `json:"sent"`
+	Failed     int64             `json:"failed"`
+	Cancelled  int64             `json:"cancelled"` // unsubscribed or erased meanwhile
+	Failures   []CampaignFailure `json:"failures"`
+	SentAt     *time.Time        `json:"sent_at"`
+}
+
+// Done reports whether nothing is left to deliver.
+func (p *CampaignProgress) Done() bool { return p.Status == model.CampaignSent && p.Queued == 0 }
+
+// Percent is how much of the campaign has left the outbox (sent, failed or cancelled).
+func (p *CampaignProgress) Percent() int {
+	if p.Recipients == 0 {
+		return 0
+	}
+	return int((p.Sent + p.Failed + p.Cancelled) * 100 / p.Recipients)
+}
+
+// CampaignProgress reads a campaign's counts from the outbox.
+func (a *App) CampaignProgress(ctx context.Context, c *model.Campaign) (*CampaignProgress, error) {
+	p := &CampaignProgress{ID: c.ID, Status: c.Status, SentAt: c.SentAt, Failures: []CampaignFailure{}}
+	if c.Status.Editable() {
+		n, err := a.Store.CountSegment(ctx, c.EventID, c.Segment)
+		if err != nil {
+			return nil, err
+		}
+		p.Recipients = n
+		return p, nil
+	}
+	counts, err := a.Store.CountCampaignMessages(ctx, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	p.Queued = counts[model.MessageQueued] + counts[model.MessageSending]
+	p.Sent, p.Failed, p.Cancelled = counts[model.MessageSent], counts[model.MessageFailed], counts[model.MessageCancelled]
+	p.Recipients = p.Queued + p.Sent + p.Failed + p.Cancelled
+	if p.Failed > 0 {
+		fails, err := a.Store.CampaignFailures(ctx, c.ID, campaignFailuresShown)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range fails {
+			p.Failures = append(p.Failures, CampaignFailure{MessageID: m.ID, ToEmail: m.ToEmail, ToName: m.ToName, Error: m.LastError})
+		}
+	}
+	return p, nil
+}
+
+// sendDueCampaigns sends the scheduled campaigns whose time has come and resumes those
+// a crashed process left halfway. Each is claimed with a conditional update first, so
+// that with several instances exactly one sends it.
+func (a *App) sendDueCampaigns(ctx context.Context) error {
+	ids, err := a.Store.DueCampaigns(ctx, 20)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		ok, err := a.Store.ClaimDueCampaign(ctx, id, a.Now().Add(campaignLease))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		c, err := a.Store.FindCampaign(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := a.validateCampaign(ctx, c); err != nil {
+			// Validated when scheduled, but the press kit may have grown since: back to
+			// draft rather than retried forever, unless it had started (then it goes on).
+			counts, cerr := a.Store.CountCampaignMessages(ctx, id)
+			if cerr != nil {
+				return cerr
+			}
+			if len(counts) == 0 {
+				a.Log.Error("scheduled campaign refused", "campaign", id, "err", err)
+				if err := a.Store.ReleaseCampaignToDraft(ctx, id); err != nil {
+					return err
+				}
+				continue
+			}
+		}
+		a.audit(ctx, a.Store, Actor{Name: "scheduler"}, "campaign.send", "campaign", c.ID, &c.EventID, string(c.Segment))
+		if err := a.queueCampaign(ctx, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
