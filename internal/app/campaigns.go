@@ -217,7 +217,8 @@ func (a *App) SendCampaign(ctx context.Context, actor Actor, id int64) (*Campaig
 	}
 	if claimed {
 		a.audit(ctx, a.Store, actor, "campaign.send", "campaign", c.ID, &c.EventID, string(c.Segment))
-		if err := a.queueCampaign(ctx, c); err != nil {
+		// Once started, queuing goes on even if the request that started it ends.
+		if err := a.queueCampaign(context.WithoutCancel(ctx), c); err != nil {
 			return nil, err
 		}
 	}
@@ -229,11 +230,11 @@ func (a *App) SendCampaign(ctx context.Context, actor Actor, id int64) (*Campaig
 
 // queueCampaign queues one message per recipient of a claimed campaign, in batches of
 // campaignBatch per transaction, skipping the recipients queued before (a resumed
-// campaign), then marks the campaign sent. The caller holds the claim.
+// campaign), then marks the campaign sent. The caller holds the claim. When ctx ends
+// (the instance shuts down) it stops between two batches: the campaign stays "sending"
+// and is resumed, by any instance, once the lease has run out.
 func (a *App) queueCampaign(ctx context.Context, c *model.Campaign) error {
-	// Once started, queuing goes on even if the request that started it ends: a
-	// campaign half-queued waits for its lease to run out before being resumed.
-	ctx = context.WithoutCancel(ctx)
+	keep := context.WithoutCancel(ctx) // a committed batch's bookkeeping is never lost
 	ev, err := a.Store.FindEventByID(ctx, c.EventID)
 	if err != nil {
 		return err
@@ -252,6 +253,9 @@ func (a *App) queueCampaign(ctx context.Context, c *model.Campaign) error {
 	key := CampaignKey(c.ID)
 	var after int64
 	for {
+		if ctx.Err() != nil {
+			return nil
+		}
 		batch, err := a.Store.SegmentRecipients(ctx, ev.ID, c.Segment,
 			store.RecipientFilter{AfterContactID: after, Limit: campaignBatch, UnqueuedKey: key})
 		if err != nil {
@@ -279,13 +283,13 @@ func (a *App) queueCampaign(ctx context.Context, c *model.Campaign) error {
 		if err != nil {
 			return err
 		}
-		a.kick()
 		after = batch[len(batch)-1].ContactID
-		if err := a.Store.ExtendCampaignClaim(ctx, c.ID, a.Now().Add(campaignLease)); err != nil {
+		if err := a.Store.ExtendCampaignClaim(keep, c.ID, a.Now().Add(campaignLease)); err != nil {
 			return err
 		}
+		a.kick()
 	}
-	return a.Store.MarkCampaignSent(ctx, c.ID, a.Now())
+	return a.Store.MarkCampaignSent(keep, c.ID, a.Now())
 }
 
 // ensureUnsubscribeToken gives a recipient without an unsubscribe token one (contacts
@@ -643,6 +647,9 @@ func (a *App) sendDueCampaigns(ctx context.Context) error {
 		a.audit(ctx, a.Store, Actor{Name: "scheduler"}, "campaign.send", "campaign", c.ID, &c.EventID, string(c.Segment))
 		if err := a.queueCampaign(ctx, c); err != nil {
 			return err
+		}
+		if ctx.Err() != nil {
+			return nil
 		}
 	}
 	return nil

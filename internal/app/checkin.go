@@ -181,6 +181,9 @@ func (a *App) checkIn(ctx context.Context, door Door, eventID int64, in ScanInpu
 	var regID *int64
 	var dupNonce bool // the same nonce sent twice at once: a retry racing its first call
 	err := a.Store.Tx(ctx, func(tx *store.Store) error {
+		if err := tx.ShareLockEvent(ctx, eventID); err != nil {
+			return err
+		}
 		r, result, err := findScanned(ctx, tx, eventID, &in)
 		if err != nil {
 			return err
@@ -405,6 +408,9 @@ func (a *App) UndoCheckIn(ctx context.Context, door Door, eventID, regID int64, 
 	now := a.Now()
 	var dupNonce bool // the same nonce sent twice at once: a retry racing its first call
 	err := a.Store.Tx(ctx, func(tx *store.Store) error {
+		if err := tx.ShareLockEvent(ctx, eventID); err != nil {
+			return err
+		}
 		r, err := tx.FindRegistration(ctx, regID)
 		if err != nil {
 			return err

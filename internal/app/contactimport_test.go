@@ -17,9 +17,12 @@ import (
 
 	"relais/internal/app"
 	"relais/internal/config"
+	"relais/internal/i18n"
+	"relais/internal/mail"
 	"relais/internal/model"
 	"relais/internal/store"
 	"relais/internal/store/storetest"
+	"relais/templates"
 )
 
 // dirApp is an App on a fresh database of the driver, with a fixed clock.
@@ -29,6 +32,7 @@ func dirApp(t testing.TB, driver string) *app.App {
 	a := app.New(st, config.Defaults(), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 	a.Now = func() time.Time { return now }
+	st.Now = a.Now
 	return a
 }
 
@@ -406,4 +410,53 @@ func FuzzParseContactsCSV(f *testing.F) {
 		}
 		_ = rejected
 	})
+}
+
+// The demo directory: about forty tagged bloggers with their platforms, some of whom
+// never registered; loading the demo twice changes nothing.
+func TestDemoDirectory(t *testing.T) {
+	// The demo places its sessions around the real date.
+	a := app.New(storetest.Open(t, "sqlite"), config.Defaults(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	b, err := i18n.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Mail, err = mail.NewRenderer(templates.FS, b); err != nil {
+		t.Fatal(err)
+	}
+	a.I18n = b
+	ctx := context.Background()
+	for range 2 {
+		if _, err := a.LoadDemo(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cs, total, err := a.Store.ListContacts(ctx, store.ContactFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if total < 38 || total > 45 {
+		t.Fatalf("%d contacts", total)
+	}
+	for _, c := range cs {
+		if len(c.Channels) == 0 || len(c.Tags) == 0 && c.City == "Lomé" {
+			t.Errorf("%s: channels %v tags %v", c.Email, c.Channels, c.Tags)
+		}
+	}
+	for _, tag := range []string{"tech", "société", "Lomé", "influenceur", "vidéo"} {
+		if _, n, _ := a.Store.ListContacts(ctx, store.ContactFilter{Tag: tag}); n < 3 {
+			t.Errorf("tag %s: %d contacts", tag, n)
+		}
+	}
+	_, never, _ := a.Store.ListContacts(ctx, store.ContactFilter{History: store.HistoryNeverInvited})
+	_, attended, _ := a.Store.ListContacts(ctx, store.ContactFilter{History: store.HistoryAttended})
+	c, err := a.Store.FindContactByEmail(ctx, app.Slugify("Mawuena.Agbodjan")+"@blog.example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, _ := a.ContactHistoryOf(ctx, c.ID, 0)
+	if len(h.Registrations) != 0 || never == 0 {
+		t.Fatalf("extra contact registered %v; never invited %d, attended %d", h.Registrations, never, attended)
+	}
+	t.Logf("demo directory: %d contacts, %d never invited, %d attended a session", total, never, attended)
 }

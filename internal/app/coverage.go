@@ -24,17 +24,24 @@ type CoverageSubmission struct {
 	Invalid    []InvalidLink
 }
 
-// ParseCoverageLinks reads one address per line (blank lines ignored; commas and
-// spaces between several addresses on one line accepted), normalises each, and
-// returns the distinct addresses in order with the lines that are not addresses.
+// ParseCoverageLinks reads the addresses pasted in a text area: one per line, or
+// several on a line separated by spaces or commas. Words around them ("voir :",
+// "(mon article)") are ignored; a line with no address at all is reported. It returns
+// the distinct addresses, normalised, in order, and the lines that are not addresses.
 func ParseCoverageLinks(text string) (urls []string, dups []string, invalid []InvalidLink) {
 	seen := map[string]bool{}
 	for i, line := range strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		candidates := 0
 		for _, field := range strings.FieldsFunc(line, func(r rune) bool { return r == ' ' || r == '\t' || r == ',' || r == ';' }) {
 			field = strings.Trim(field, "<>()[]«»\"'")
-			if field == "" {
-				continue
+			if !strings.ContainsAny(field, ".:/") {
+				continue // a word, not an address
 			}
+			candidates++
 			u, msg := model.NormalizeCoverageURL(field)
 			switch {
 			case msg != "":
@@ -45,6 +52,9 @@ func ParseCoverageLinks(text string) (urls []string, dups []string, invalid []In
 				seen[u] = true
 				urls = append(urls, u)
 			}
+		}
+		if candidates == 0 {
+			invalid = append(invalid, InvalidLink{Line: i + 1, Text: clip(line, 200), Message: "coverage.error.url"})
 		}
 	}
 	return urls, dups, invalid

@@ -356,29 +356,46 @@ func checkErrorText(err error) string {
 	return err.Error()
 }
 
+// coverageBatch is how many due items one pass of the worker takes.
+const coverageBatch = 20
+
+// CheckDueCoverage checks the pages of the items due now (new ones, and those whose
+// claim expired), one batch, and returns how many this instance checked.
+func (a *App) CheckDueCoverage(ctx context.Context) (int, error) {
+	ids, err := a.Store.DueCoverageChecks(ctx, a.Now(), coverageBatch)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, id := range ids {
+		ok, err := a.checkCoverage(ctx, id, false)
+		if err != nil {
+			if ctx.Err() != nil {
+				return n, ctx.Err()
+			}
+			a.Log.Error("coverage check", "coverage", id, "err", err)
+		} else if ok {
+			n++
+		}
+	}
+	return n, nil
+}
+
 // RunCoverageChecks checks the pages of new coverage items until ctx ends, polling
 // every interval. Several instances may run it: each item is claimed by one.
 func (a *App) RunCoverageChecks(ctx context.Context, every time.Duration) error {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		for {
-			ids, err := a.Store.DueCoverageChecks(ctx, a.Now(), 20)
-			if err != nil {
-				if ctx.Err() != nil {
-					return ctx.Err()
-				}
-				a.Log.Error("coverage check", "err", err)
-				break
-			}
-			for _, id := range ids {
-				if _, err := a.checkCoverage(ctx, id, false); err != nil && ctx.Err() == nil {
-					a.Log.Error("coverage check", "coverage", id, "err", err)
-				}
-			}
-			if len(ids) < 20 || ctx.Err() != nil {
-				break
-			}
+		n, err := a.CheckDueCoverage(ctx)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err != nil {
+			a.Log.Error("coverage check", "err", err)
+		}
+		if n == coverageBatch {
+			continue // more may be waiting
 		}
 		select {
 		case <-ctx.Done():

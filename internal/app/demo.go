@@ -197,6 +197,9 @@ func (a *App) LoadDemo(ctx context.Context) (string, error) {
 			}
 		}
 	}
+	if err := a.demoDirectory(ctx); err != nil {
+		return "", err
+	}
 	if err := a.demoInvitations(ctx, upcoming); err != nil {
 		return "", err
 	}

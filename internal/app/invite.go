@@ -22,7 +22,7 @@ const (
 // OutreachKinds are the kinds of email that go to a contact because the organizers
 // reached out, not because of the person's own registration. They carry the unsubscribe
 // headers, and an unsubscribed contact gets none of them. Campaigns add their kind here.
-var OutreachKinds = []string{"invitation", "invitation_reminder"}
+var OutreachKinds = []string{"invitation", "invitation_reminder", "campaign"}
 
 // Reasons why Invite leaves a contact out.
 const (

@@ -43,6 +43,9 @@ func (a *App) Tick(ctx context.Context) error {
 	if err := a.sendDueCampaigns(ctx); err != nil {
 		errs = append(errs, err)
 	}
+	if ctx.Err() != nil {
+		return errors.Join(errs...) // shutting down: the rest waits for the next tick
+	}
 	if _, err := a.queueDueReminders(ctx, tickReminders); err != nil {
 		errs = append(errs, err)
 	}

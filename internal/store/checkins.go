@@ -69,6 +69,19 @@ func (s *Store) AddPlatforms(ctx context.Context, eventID int64, entries []Roste
 	return nil
 }
 
+// ShareLockEvent takes, inside a transaction on PostgreSQL, a key-share lock on the
+// event. Logging a scan takes it anyway (the log's foreign key), but after the
+// registration's row; taking it first makes a check-in wait for a transaction that
+// holds the event's lock (a registration, a cancellation, a walk-in) before it locks
+// any registration, never in the opposite order, which could deadlock. Concurrent
+// check-ins do not wait for each other: key-share locks do not conflict.
+func (s *Store) ShareLockEvent(ctx context.Context, eventID int64) error {
+	if s.Driver != "postgres" || !s.inTx {
+		return nil // SQLite: immediate transactions, one writer
+	}
+	return wrap(s.w(ctx).Exec("SELECT id FROM events WHERE id = ? FOR KEY SHARE", eventID).Error, "lock event")
+}
+
 // FindCheckInByNonce returns the log row of a scan, or ENotFound.
 func (s *Store) FindCheckInByNonce(ctx context.Context, nonce string) (*model.CheckIn, error) {
 	var ci model.CheckIn
