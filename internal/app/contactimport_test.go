@@ -63,9 +63,9 @@ func dirImport(t testing.TB, a *app.App, data []byte, mode string) *app.ImportRe
 // dirContact is what a test compares of a contact.
 type dirContact struct {
 	Email, First, Last, Phone, Outlet, BlogURL, City, Country, Lang, Notes string
-	Audience                                                             int
-	Tags                                                                 string
-	Channels                                                             string
+	Audience                                                               int
+	Tags                                                                   string
+	Channels                                                               string
 }
 
 // dirDirectory reads the whole directory, by email.

@@ -444,11 +444,19 @@ func (a *App) importContacts(ctx context.Context, actor Actor, f *CSVFile, mappi
 	if err != nil {
 		return nil, err
 	}
+	if rep.Imported+rep.Merged >= analyzeAfter {
+		if err := a.Store.AnalyzeDirectory(ctx); err != nil {
+			a.Log.Warn("analyze directory", "err", err)
+		}
+	}
 	if rep.Rejected == nil {
 		rep.Rejected = []ImportLine{}
 	}
 	return &rep, nil
 }
+
+// analyzeAfter is the size of an import after which the database's statistics are refreshed.
+const analyzeAfter = 1000
 
 // importKeep is how long an uploaded file waits for the organizer to confirm its import.
 const importKeep = 2 * time.Hour

@@ -344,3 +344,46 @@ func TestUnsubscribedContactsGetNoOutreach(t *testing.T) {
 		})
 	}
 }
+
+// TestDemoInvitationsInEveryState: the demo's upcoming session has invitations in every
+// state, and loading the demo again changes none of them.
+func TestDemoInvitationsInEveryState(t *testing.T) {
+	for _, driver := range storetest.Drivers(t) {
+		t.Run(driver, func(t *testing.T) {
+			a, _ := regApp(t, driver)
+			ctx := context.Background()
+			if _, err := a.LoadDemo(ctx); err != nil {
+				t.Fatal(err)
+			}
+			ev, err := a.Store.FindEventBySlug(ctx, "blogueurs-services-publics-en-ligne")
+			if err != nil {
+				t.Fatal(err)
+			}
+			counts, err := a.Store.CountInvitations(ctx, ev.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, st := range store.InvitationStatuses {
+				if counts[st] == 0 {
+					t.Errorf("no %s invitation in the demo: %v", st, counts)
+				}
+			}
+			rows, _ := a.Store.ListInvitations(ctx, ev.ID, store.InvitationAccepted)
+			for _, r := range rows {
+				reg, err := a.Store.FindRegistrationFor(ctx, ev.ID, r.ContactID)
+				if err != nil || reg.Source != model.SourceInvitation || reg.Status != model.RegConfirmed {
+					t.Errorf("accepted invitation without its registration: %+v %v", reg, err)
+				}
+			}
+			if _, err := a.LoadDemo(ctx); err != nil {
+				t.Fatal(err)
+			}
+			again, _ := a.Store.CountInvitations(ctx, ev.ID)
+			for st, n := range counts {
+				if again[st] != n {
+					t.Fatalf("second load changed the invitations: %v → %v", counts, again)
+				}
+			}
+		})
+	}
+}

@@ -157,6 +157,7 @@ func (a *App) EventReminders(ctx context.Context, ev *model.Event) (string, []Re
 		at, ok := o.DueAt(ev)
 		plan[i] = ReminderPlan{Offset: o, At: at, Valid: ok}
 	}
+	sort.SliceStable(plan, func(i, j int) bool { return plan[i].At.Before(plan[j].At) })
 	return raw, plan, nil
 }
 

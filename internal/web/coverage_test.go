@@ -213,13 +213,9 @@ func TestCoverageReportPageAndExports(t *testing.T) {
 				Title: "Compte rendu", Reach: 1200}); err != nil {
 				t.Fatal(err)
 			}
-			t0 := time.Now()
 			c := e.login(model.RoleOrganizer)
-			t.Logf("login %s", time.Since(t0))
 			base := fmt.Sprintf("/admin/events/%d", ev.ID)
-			t0 = time.Now()
 			res := c.get(base + "/report")
-			t.Logf("report %s", time.Since(t0))
 			expect(t, res, http.StatusOK, "Bilan de la session", `<svg class="chart-svg"`, `role="img"`,
 				`<title id="chart-funnel-t">De l’invitation à la publication</title>`,
 				"inscrit·es : 4 ; places confirmées : 3 ; présent·es : 2 ; ont publié : 2.",

@@ -98,6 +98,11 @@ func (s *Server) routes(e *echo.Echo) {
 	pub.GET("/login", s.handleLoginForm)
 	pub.POST("/login", s.handleLogin)
 	pub.POST("/logout", s.handleLogout)
+	pub.GET("/password/forgot", s.handleForgotForm)
+	pub.POST("/password/forgot", s.handleForgot)
+	pub.GET("/password/reset", s.handleResetForm, noReferrer)
+	pub.POST("/password/reset", s.handleReset, noReferrer)
+	pub.GET("/confidentialite", s.handlePrivacy)
 	pub.GET("/setup", s.handleSetupForm)
 	pub.POST("/setup", s.handleSetup)
 
@@ -118,6 +123,7 @@ func (s *Server) routes(e *echo.Echo) {
 	staff.GET("/account", s.handleAccount, small)
 	staff.POST("/account/tokens", s.handleCreateToken, small)
 	staff.POST("/account/tokens/:id/revoke", s.handleRevokeToken, small)
+	staff.POST("/account/sign-out-everywhere", s.handleSignOutEverywhere, small)
 
 	// Organizers (and admins): events, documents, mailbox.
 	org := e.Group("/admin", sessions, s.loadUser, csrf, requireRole(model.RoleOrganizer))
