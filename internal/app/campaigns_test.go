@@ -712,3 +712,44 @@ func TestReminderOffsetsParse(t *testing.T) {
 		t.Errorf("07:00 in Paris in summer: %v", at)
 	}
 }
+
+// TestDemoHasAdmissionsAndASentFollowUp: the 2017 session of the demo has 24 attendees
+// and a follow-up queued to each of them, once however often the demo is loaded.
+func TestDemoHasAdmissionsAndASentFollowUp(t *testing.T) {
+	a, _ := campApp(t, "sqlite")
+	ctx := context.Background()
+	for range 2 {
+		if _, err := a.LoadDemo(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ev, err := a.Store.FindEventBySlug(ctx, "blogosphere-reseau-e-gouvernement-2017")
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts, err := a.Store.CountSegments(ctx, ev.ID)
+	if err != nil || counts[model.SegAttended] != 24 || counts[model.SegNoShow] != 6 {
+		t.Fatalf("segments: %v %v", counts, err)
+	}
+	camps, err := a.Store.ListCampaigns(ctx, ev.ID)
+	if err != nil || len(camps) != 1 {
+		t.Fatalf("campaigns: %d %v", len(camps), err)
+	}
+	p := campProgress(t, a, camps[0].ID)
+	if p.Status != model.CampaignSent || p.Recipients != 24 {
+		t.Fatalf("follow-up: %+v", p)
+	}
+	msgs, _, err := a.Store.ListMessages(ctx, store.MessageFilter{EventID: &ev.ID, Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range msgs {
+		if m.CampaignID != nil {
+			full, _ := a.Store.FindMessage(ctx, m.ID)
+			if !strings.Contains(full.HTMLBody, "#couverture\">signaler mes publications</a>") || !strings.HasPrefix(m.Subject, "Merci pour votre participation, ") {
+				t.Fatalf("follow-up message %q:\n%s", m.Subject, full.HTMLBody)
+			}
+			break
+		}
+	}
+}

@@ -203,6 +203,9 @@ func (a *App) LoadDemo(ctx context.Context) (string, error) {
 	if err := a.demoInvitations(ctx, upcoming); err != nil {
 		return "", err
 	}
+	if err := a.demoFollowUp(ctx, demoPastSlug); err != nil { // admissions and a sent follow-up (demo_followup.go)
+		return "", err
+	}
 	if _, err := a.demoCoverage(ctx, past); err != nil {
 		return "", err
 	}

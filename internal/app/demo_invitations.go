@@ -82,7 +82,7 @@ func (a *App) demoInvitations(ctx context.Context, ev *model.Event) error {
 				Outlet: c.Outlet}, Consent: true, Lang: "fr"}
 			_, err = a.AcceptInvitation(ctx, inv.Token, in)
 		case store.InvitationDeclined:
-			_, err = a.DeclineInvitation(ctx, inv.Token, reasons[i%len(reasons)])
+			_, err = a.Decline(ctx, inv.Token, reasons[i%len(reasons)])
 		case store.InvitationBounced:
 			// As if the blogger's mail server had refused the address.
 			err = a.Store.SetInvitationStatus(ctx, inv.ID, store.InvitationBounced, a.Now())

@@ -253,7 +253,15 @@ func (a *App) Revoke(ctx context.Context, actor Actor, eventID, invitationID int
 	case store.InvitationAccepted:
 		return model.Errorf(model.EConflict, "invitations.error.revoke_accepted")
 	}
-	if err := a.Store.SetInvitationStatus(ctx, inv.ID, store.InvitationRevoked, a.Now()); err != nil {
+	err = a.Store.Tx(ctx, func(tx *store.Store) error {
+		if err := tx.SetInvitationStatus(ctx, inv.ID, store.InvitationRevoked, a.Now()); err != nil {
+			return err
+		}
+		// An invitation or reminder still waiting in the outbox would carry a dead link.
+		_, err := tx.CancelQueuedMailByKey(ctx, []string{fmt.Sprintf("inv:%d:sent", inv.ID), fmt.Sprintf("inv:%d:reminder", inv.ID)})
+		return err
+	})
+	if err != nil {
 		return err
 	}
 	a.audit(ctx, a.Store, actor, "invitation.revoke", "invitation", inv.ID, &eventID, inv.Status+" → revoked")
@@ -335,10 +343,10 @@ func (a *App) AcceptInvitation(ctx context.Context, token string, in Registratio
 	return res, nil
 }
 
-// DeclineInvitation records the invitee's "no", with an optional reason. It may be
+// Decline records the invitee's "no", with an optional reason. It may be
 // given again (the reason is replaced) but not over an active registration, which the
 // person cancels from their ticket page.
-func (a *App) DeclineInvitation(ctx context.Context, token, reason string) (*InvitationView, error) {
+func (a *App) Decline(ctx context.Context, token, reason string) (*InvitationView, error) {
 	v, err := a.Invitation(ctx, token)
 	if err != nil {
 		return nil, err

@@ -241,14 +241,14 @@ func TestInvitationAnswersRemindersAndRevocation(t *testing.T) {
 				if inv, _ := a.Store.FindInvitation(ctx, rep.Created[0].ID); inv.Status != store.InvitationAccepted || inv.RespondedAt == nil {
 					t.Fatalf("accepted invitation %+v", inv)
 				}
-				if _, err := a.DeclineInvitation(ctx, tok(0), "finalement non"); model.ErrorCode(err) != model.EConflict {
+				if _, err := a.Decline(ctx, tok(0), "finalement non"); model.ErrorCode(err) != model.EConflict {
 					t.Fatalf("decline after accepting: %v", err)
 				}
 				// Decline with a reason; a too long reason is a field error.
-				if _, err := a.DeclineInvitation(ctx, tok(1), strings.Repeat("x", 1001)); model.ErrorCode(err) != model.EInvalid {
+				if _, err := a.Decline(ctx, tok(1), strings.Repeat("x", 1001)); model.ErrorCode(err) != model.EInvalid {
 					t.Fatalf("long reason: %v", err)
 				}
-				v, err := a.DeclineInvitation(ctx, tok(1), "En reportage à Kara ce jour-là.")
+				v, err := a.Decline(ctx, tok(1), "En reportage à Kara ce jour-là.")
 				if err != nil || v.Invitation.Status != store.InvitationDeclined {
 					t.Fatalf("decline: %+v %v", v, err)
 				}
@@ -261,6 +261,9 @@ func TestInvitationAnswersRemindersAndRevocation(t *testing.T) {
 				}
 				if _, err := a.Invitation(ctx, tok(3)); model.ErrorCode(err) != model.ENotFound {
 					t.Fatalf("revoked invitation: %v", err)
+				}
+				if n := len(invMessages(t, a, "invitation", cs[3].Email)); n != 0 {
+					t.Fatalf("the queued invitation of a revoked invitation still goes: %d", n)
 				}
 				if _, err := a.AcceptInvitation(ctx, tok(3), in); model.ErrorCode(err) != model.ENotFound {
 					t.Fatalf("accept a revoked invitation: %v", err)

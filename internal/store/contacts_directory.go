@@ -136,14 +136,16 @@ func (s *Store) attachChannelsAndTags(ctx context.Context, cs []model.Contact) e
 	for start := 0; start < len(ids); start += contactsChunk {
 		chunk := ids[start:min(start+contactsChunk, len(ids))]
 		var chans []model.ContactChannel
-		if err := s.r(ctx).Where("contact_id IN ?", chunk).Order("id").Find(&chans).Error; err != nil {
+		// Ordered along the indexes on contact_id: ordering by id alone makes SQLite walk
+		// the whole table once per chunk.
+		if err := s.r(ctx).Where("contact_id IN ?", chunk).Order("contact_id, id").Find(&chans).Error; err != nil {
 			return wrap(err, "contact channels")
 		}
 		for _, ch := range chans {
 			index[ch.ContactID].Channels = append(index[ch.ContactID].Channels, ch)
 		}
 		var tags []model.ContactTag
-		if err := s.r(ctx).Where("contact_id IN ?", chunk).Order("tag").Find(&tags).Error; err != nil {
+		if err := s.r(ctx).Where("contact_id IN ?", chunk).Order("contact_id, tag").Find(&tags).Error; err != nil {
 			return wrap(err, "contact tags")
 		}
 		for _, t := range tags {

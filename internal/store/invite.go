@@ -205,3 +205,11 @@ func (s *Store) CancelQueuedMail(ctx context.Context, contactID int64, kinds []s
 		Update("status", model.MessageCancelled)
 	return res.RowsAffected, wrap(res.Error, "cancel queued mail")
 }
+
+// CancelQueuedMailByKey cancels the messages with these idempotency keys that have not
+// left yet, and returns how many.
+func (s *Store) CancelQueuedMailByKey(ctx context.Context, keys []string) (int64, error) {
+	res := s.w(ctx).Model(&model.Message{}).Where("idempotency_key IN ? AND status = ?", keys, model.MessageQueued).
+		Update("status", model.MessageCancelled)
+	return res.RowsAffected, wrap(res.Error, "cancel queued mail")
+}

@@ -146,7 +146,7 @@ func (s *Server) handleInvitationDecline(c echo.Context) error {
 		return err
 	}
 	base := "/i/" + v.Invitation.Token
-	_, err = s.app.DeclineInvitation(c.Request().Context(), v.Invitation.Token, c.FormValue("reason"))
+	_, err = s.app.Decline(c.Request().Context(), v.Invitation.Token, c.FormValue("reason"))
 	if me, ok := err.(*model.Error); ok && me.Code == model.EInvalid {
 		p, perr := s.invitationPage(c, v, nil, nil)
 		if perr != nil {

@@ -142,6 +142,12 @@ func TestInvitationFlowThroughPages(t *testing.T) {
 			if n := invCount(e, "invitation", kafui.Email); n != 1 {
 				t.Fatalf("after inviting again: %d emails", n)
 			}
+			// From the directory with nobody selected: back there, with the reason.
+			r = org.post(page, "/admin/invitations", url.Values{"event_id": {itoa(ev.ID)}, "tag": {""}, "back": {"/admin/contacts?tag=tech"}})
+			if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/admin/contacts?tag=tech" {
+				t.Fatalf("empty invite from the directory: %d %q", r.StatusCode, r.Header.Get("Location"))
+			}
+			expect(t, org.get(page), http.StatusOK, "Choisissez au moins un contact, ou un mot-clé.")
 
 			// Kafui accepts through the emailed link: the form is pre-filled from the directory.
 			link := invLink(e, kafui.Email)
