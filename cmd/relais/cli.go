@@ -90,6 +90,7 @@ func adminCommand(ctx context.Context, cfg config.Config, log *slog.Logger, cmd 
 		switch m.Status {
 		case model.MessageSent:
 			fmt.Fprintf(stdout, "sent: %s\n", mailMode(cfg))
+			fmt.Fprintln(stdout, dkimReport(cfg, w.dkim, m.FromEmail))
 			return nil
 		default:
 			return fmt.Errorf("not sent (%s): %s", m.Status, m.LastError)

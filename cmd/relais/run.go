@@ -116,6 +116,7 @@ type wiring struct {
 	i18n   *i18n.Bundle
 	mail   *mail.Renderer
 	sender mail.Sender
+	dkim   *mail.DKIM // nil: outgoing mail is not signed
 }
 
 func wire(ctx context.Context, cfg config.Config, log *slog.Logger) (*wiring, error) {
@@ -133,7 +134,12 @@ func wire(ctx context.Context, cfg config.Config, log *slog.Logger) (*wiring, er
 		st.Close()
 		return nil, err
 	}
-	sender, err := mail.NewSender(cfg.SMTPURL)
+	dk, err := mail.LoadDKIM(cfg.DKIMKeyFile, cfg.DKIMSelector, cfg.DKIMDomain)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	sender, err := mail.NewSigningSender(cfg.SMTPURL, dk)
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -141,7 +147,7 @@ func wire(ctx context.Context, cfg config.Config, log *slog.Logger) (*wiring, er
 	a := app.New(st, cfg, log)
 	a.Mail = renderer
 	a.I18n = bundle
-	return &wiring{store: st, app: a, i18n: bundle, mail: renderer, sender: sender}, nil
+	return &wiring{store: st, app: a, i18n: bundle, mail: renderer, sender: sender, dkim: dk}, nil
 }
 
 func (w *wiring) close() {
@@ -163,7 +169,10 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	if err != nil {
 		return err
 	}
-	worker := mail.NewWorker(w.store, w.sender, mail.WorkerOptions{Rate: cfg.MailRate, Logger: log})
+	worker := mail.NewWorker(w.store, w.sender, mail.WorkerOptions{Rate: cfg.MailRate, Logger: log,
+		Backoff: scaledBackoff(cfg.MailRetryBase), Lease: cfg.MailLease,
+		// A retry is due at most one poll late: with short waits (tests), look as often.
+		Poll: min(10*time.Second, cfg.MailRetryBase)})
 	w.app.Kick = worker.Kick
 	e, err := web.New(web.Deps{App: w.app, Config: cfg, I18n: w.i18n, Log: log, Secret: secret})
 	if err != nil {
@@ -193,6 +202,10 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	// Reminders before events and scheduled follow-ups (app/scheduler.go); safe with several instances.
 	wg.Add(1)
 	go func() { defer wg.Done(); w.app.RunScheduler(bg, cfg.SchedulerInterval) }()
+	// Anonymises the personal data of events past retention_months (app/retention.go), at
+	// start and every 6 h; idempotent, so safe with several instances.
+	wg.Add(1)
+	go func() { defer wg.Done(); w.app.RunRetention(bg, 6*time.Hour) }()
 	if cfg.CoverageCheck {
 		// Reads the pages of new coverage links (app/coveragecheck.go); safe with several instances.
 		wg.Add(1)
@@ -205,7 +218,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	srvErr := make(chan error, 1)
 	go func() { srvErr <- e.Server.Serve(ln) }()
 	log.Info("relais started", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "database", store.Describe(cfg.Database),
-		"mail", mailMode(cfg), "version", version, "startup", time.Since(started).Round(time.Millisecond))
+		"mail", mailMode(cfg), "dkim", w.dkim != nil, "version", version, "startup", time.Since(started).Round(time.Millisecond))
 	select {
 	case <-ctx.Done():
 	case err := <-srvErr:
@@ -225,6 +238,14 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	wg.Wait()
 	log.Info("stopped")
 	return nil
+}
+
+// scaledBackoff is mail.DefaultBackoff (30 s, doubling, jittered) stretched so that the
+// first wait is base.
+func scaledBackoff(base time.Duration) func(int) time.Duration {
+	return func(attempt int) time.Duration {
+		return time.Duration(float64(mail.DefaultBackoff(attempt)) * float64(base) / float64(30*time.Second))
+	}
 }
 
 func mailMode(cfg config.Config) string {

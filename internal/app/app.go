@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"log/slog"
+	"sync"
 	"time"
 
 	"relais/internal/config"
@@ -33,6 +34,8 @@ type App struct {
 	// Mail renders emails; I18n translates them.
 	Mail *mail.Renderer
 	I18n *i18n.Bundle
+
+	settings settingsCache
 }
 
 // New builds the application layer.
@@ -98,11 +101,36 @@ func (a *App) SecretKey(ctx context.Context) (string, error) {
 	})
 }
 
-// Settings returns the organization settings, falling back to the configuration.
+// settingsTTL bounds how long an instance serves settings from memory: pages read them on
+// every request, and a change made on another instance shows here within this delay.
+const settingsTTL = 5 * time.Second
+
+type settingsCache struct {
+	mu      sync.Mutex
+	value   model.Settings
+	expires time.Time
+}
+
+// Settings returns a copy of the organization settings, falling back to the configuration.
 func (a *App) Settings(ctx context.Context) (*model.Settings, error) {
-	return a.Store.GetSettings(ctx, model.Settings{
+	c := &a.settings
+	c.mu.Lock()
+	if time.Now().Before(c.expires) {
+		v := c.value
+		c.mu.Unlock()
+		return &v, nil
+	}
+	c.mu.Unlock()
+	st, err := a.Store.GetSettings(ctx, model.Settings{
 		Name: "Relais", DefaultLang: a.Config.Lang, DefaultTimezone: a.Config.Timezone,
 	})
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.value, c.expires = *st, time.Now().Add(settingsTTL)
+	c.mu.Unlock()
+	return st, nil
 }
 
 // SaveSettings stores the organization settings (validated by the caller's form).
@@ -110,6 +138,9 @@ func (a *App) SaveSettings(ctx context.Context, actor Actor, st *model.Settings)
 	if err := a.Store.SaveSettings(ctx, st); err != nil {
 		return err
 	}
+	a.settings.mu.Lock()
+	a.settings.expires = time.Time{}
+	a.settings.mu.Unlock()
 	a.audit(ctx, a.Store, actor, "settings.update", "settings", 1, nil, "")
 	return nil
 }

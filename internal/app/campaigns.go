@@ -250,14 +250,13 @@ func (a *App) queueCampaign(ctx context.Context, c *model.Campaign) error {
 		}
 	}
 	docs := a.documentLinks(ctx, ev, c.AttachPressKit)
-	key := CampaignKey(c.ID)
 	var after int64
 	for {
 		if ctx.Err() != nil {
 			return nil
 		}
 		batch, err := a.Store.SegmentRecipients(ctx, ev.ID, c.Segment,
-			store.RecipientFilter{AfterContactID: after, Limit: campaignBatch, UnqueuedKey: key})
+			store.RecipientFilter{AfterContactID: after, Limit: campaignBatch, Unqueued: c.ID})
 		if err != nil {
 			return err
 		}

@@ -264,10 +264,11 @@ func (a *App) EraseContact(ctx context.Context, actor Actor, id int64) (*model.C
 type ContactHistory struct {
 	Registrations []store.ContactRegistration
 	Invitations   []store.ContactInvitation
+	Coverage      []store.CoverageRow
 	Messages      []model.Message
 }
 
-// ContactHistoryOf reads a contact's registrations, invitations and (at most
+// ContactHistoryOf reads a contact's registrations, invitations, coverage and (at most
 // maxMessages, 0 for all) emails.
 func (a *App) ContactHistoryOf(ctx context.Context, id int64, maxMessages int) (*ContactHistory, error) {
 	var h ContactHistory
@@ -276,6 +277,9 @@ func (a *App) ContactHistoryOf(ctx context.Context, id int64, maxMessages int) (
 		return nil, err
 	}
 	if h.Invitations, err = a.Store.ListInvitationsForContact(ctx, id); err != nil {
+		return nil, err
+	}
+	if h.Coverage, err = a.Store.ListCoverage(ctx, store.CoverageFilter{ContactID: id}); err != nil {
 		return nil, err
 	}
 	if h.Messages, err = a.Store.ListMessagesForContact(ctx, id, maxMessages); err != nil {
@@ -290,6 +294,7 @@ type ContactExport struct {
 	Contact       *model.Contact       `json:"contact"`
 	Registrations []ExportRegistration `json:"registrations"`
 	Invitations   []ExportInvitation   `json:"invitations"`
+	Coverage      []model.Coverage     `json:"coverage"`
 	Messages      []ExportMessage      `json:"messages"`
 }
 
@@ -341,7 +346,10 @@ func (a *App) ExportContact(ctx context.Context, actor Actor, id int64) (*Contac
 		return nil, err
 	}
 	out := &ContactExport{ExportedAt: a.Now().UTC(), Contact: c, Registrations: []ExportRegistration{},
-		Invitations: []ExportInvitation{}, Messages: []ExportMessage{}}
+		Invitations: []ExportInvitation{}, Coverage: []model.Coverage{}, Messages: []ExportMessage{}}
+	for _, cv := range h.Coverage {
+		out.Coverage = append(out.Coverage, cv.Coverage)
+	}
 	labels := map[int64]map[string]string{} // event → question id → label
 	for _, r := range h.Registrations {
 		if labels[r.EventID] == nil {

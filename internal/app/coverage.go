@@ -238,7 +238,7 @@ func (a *App) UpdateCoverage(ctx context.Context, actor Actor, eventID, id int64
 	if eventID > 0 && c.EventID != eventID {
 		return nil, model.ErrNotFound
 	}
-	before := c.Status
+	before, beforeURL := c.Status, c.URL
 	f := map[string]string{}
 	if p.URL != nil || p.Platform != nil {
 		raw, platform := c.URL, c.Platform
@@ -268,7 +268,7 @@ func (a *App) UpdateCoverage(ctx context.Context, actor Actor, eventID, id int64
 	if err := a.validCoverage(c, f); err != nil {
 		return nil, err
 	}
-	if err := a.Store.SaveCoverage(ctx, c); err != nil {
+	if err := a.Store.UpdateCoverage(ctx, c, c.URL != beforeURL); err != nil {
 		if store.IsDuplicate(err) {
 			return nil, &model.Error{Code: model.EConflict, Message: "coverage.error.duplicate",
 				Fields: map[string]string{"url": "coverage.error.duplicate"}, Err: err}

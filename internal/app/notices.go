@@ -79,7 +79,7 @@ func (a *App) queueChangeNotices(ctx context.Context, before, ev *model.Event) (
 	prefix, suffix := fmt.Sprintf("change:%d:", ev.ID), ":"+changeHash(ev)
 	total := 0
 	for {
-		regs, err := a.Store.RegistrationsWithoutMessage(ctx, store.MissingMessageFilter{EventID: ev.ID,
+		regs, err := a.Store.RegistrationsWithoutMessage(ctx, store.MissingMessageFilter{EventID: ev.ID, Kind: "event_changed",
 			Statuses: changeStatuses, KeyPrefix: prefix, KeySuffix: suffix, Limit: noticeBatch})
 		if err != nil || len(regs) == 0 {
 			return total, err
@@ -127,7 +127,7 @@ func (a *App) queueCancellationNotices(ctx context.Context, ev *model.Event, bud
 		if budget > 0 {
 			limit = min(limit, budget-total)
 		}
-		regs, err := a.Store.RegistrationsWithoutMessage(ctx, store.MissingMessageFilter{EventID: ev.ID,
+		regs, err := a.Store.RegistrationsWithoutMessage(ctx, store.MissingMessageFilter{EventID: ev.ID, Kind: "event_cancelled",
 			Statuses: cancelStatuses, KeyPrefix: prefix, Limit: limit})
 		if err != nil || len(regs) == 0 {
 			return total, err

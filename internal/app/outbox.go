@@ -29,7 +29,20 @@ type Email struct {
 // queueEmail renders an email and writes it to the outbox through st (which may be a
 // transaction, so that the email exists if and only if the change that caused it does).
 func (a *App) queueEmail(ctx context.Context, st *store.Store, em Email) (*model.Message, error) {
-	settings, err := st.GetSettings(ctx, model.Settings{Name: "Relais"})
+	m, err := a.buildMessage(ctx, em)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := st.EnqueueMessage(ctx, m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// buildMessage builds the outbox message of an email without storing it, so that callers
+// may render before a transaction and keep the transaction short.
+func (a *App) buildMessage(ctx context.Context, em Email) (*model.Message, error) {
+	settings, err := a.Settings(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -57,17 +70,23 @@ func (a *App) queueEmail(ctx context.Context, st *store.Store, em Email) (*model
 	if settings.SenderEmail != "" {
 		fromEmail = settings.SenderEmail
 	}
+	if fromName == "" {
+		// A bare address looks like spam to people and to filters: name the organization.
+		fromName = settings.Name
+	}
+	replyTo := settings.ReplyTo
+	if replyTo == "" && model.ValidEmail(settings.PressContactEmail) {
+		// Answers to an outreach email are for the press contact, not a robot's mailbox.
+		replyTo = settings.PressContactEmail
+	}
 	var hdr strings.Builder
 	for k, v := range em.Headers {
 		fmt.Fprintf(&hdr, "%s: %s\n", k, v)
 	}
 	m := &model.Message{Kind: em.Kind, IdempotencyKey: em.Key, ToEmail: em.ToEmail, ToName: em.ToName,
-		FromEmail: fromEmail, FromName: fromName, ReplyTo: settings.ReplyTo, Subject: subject, HTMLBody: html,
+		FromEmail: fromEmail, FromName: fromName, ReplyTo: replyTo, Subject: subject, HTMLBody: html,
 		TextBody: text, Headers: hdr.String(), Lang: em.Lang, EventID: em.EventID, ContactID: em.ContactID,
 		CampaignID: em.CampaignID, Attachments: em.Attachments}
-	if _, err := st.EnqueueMessage(ctx, m); err != nil {
-		return nil, err
-	}
 	return m, nil
 }
 

@@ -87,6 +87,21 @@ func (a *App) Register(ctx context.Context, eventID int64, in RegistrationInput)
 	now := a.Now()
 	res := &RegisterResult{}
 	var mail Email
+	// The single SQLite writer is the bottleneck of a registration burst: everything that
+	// can be done before the transaction is. The codes are drawn, and the confirmation
+	// email is rendered for the status the person will most likely get; inside the
+	// transaction it is used as is when the guess holds, else rendered again.
+	fresh := &model.Registration{EventID: eventID, TicketCode: ticket.NewCode(), Reference: ticket.NewReference(),
+		ManageToken: a.Token(), Source: in.Source, Lang: in.Lang}
+	guess, err := a.decideStatus(ctx, a.Store, ev, in.SkipApproval || in.Staff, in.OverrideCapacity && in.Staff)
+	if err != nil {
+		return nil, err
+	}
+	preContact := &model.Contact{Email: in.Email, FirstName: in.FirstName, LastName: in.LastName}
+	prerendered, err := a.buildMessage(ctx, a.registrationEmail(string(guess), ev, preContact, fresh, ""))
+	if err != nil {
+		return nil, err
+	}
 	err = a.Store.Tx(ctx, func(tx *store.Store) error {
 		ev, err := tx.LockEvent(ctx, eventID)
 		if err != nil {
@@ -110,8 +125,8 @@ func (a *App) Register(ctx context.Context, eventID int64, in RegistrationInput)
 		case err == nil:
 			// Cancelled or rejected before: the same row comes back to life.
 		case model.ErrorCode(err) == model.ENotFound:
-			r = &model.Registration{EventID: eventID, ContactID: c.ID, TicketCode: ticket.NewCode(),
-				Reference: ticket.NewReference(), ManageToken: a.Token()}
+			r = fresh
+			r.ContactID = c.ID
 		default:
 			return err
 		}
@@ -139,7 +154,13 @@ func (a *App) Register(ctx context.Context, eventID int64, in RegistrationInput)
 			}
 		}
 		res.Registration = r
-		_, err = a.queueEmail(ctx, tx, a.registrationEmail(string(status), ev, c, r, fmt.Sprintf("reg:%d:%s:%d", r.ID, status, now.UnixNano())))
+		key := fmt.Sprintf("reg:%d:%s:%d", r.ID, status, now.UnixNano())
+		if status == guess && r == fresh && c.FirstName == in.FirstName && c.LastName == in.LastName {
+			prerendered.IdempotencyKey, prerendered.EventID, prerendered.ContactID = key, &ev.ID, &c.ID
+			_, err = tx.EnqueueMessage(ctx, prerendered)
+			return err
+		}
+		_, err = a.queueEmail(ctx, tx, a.registrationEmail(string(status), ev, c, r, key))
 		return err
 	})
 	if err != nil {

@@ -219,7 +219,7 @@ func (a *App) queueDueReminders(ctx context.Context, budget int) (int, error) {
 			continue
 		}
 		prefix, suffix := reminderKey(ev, off)
-		regs, err := a.Store.RegistrationsWithoutMessage(ctx, store.MissingMessageFilter{EventID: ev.ID,
+		regs, err := a.Store.RegistrationsWithoutMessage(ctx, store.MissingMessageFilter{EventID: ev.ID, Kind: "event_reminder",
 			Statuses: []model.RegistrationStatus{model.RegConfirmed}, KeyPrefix: prefix, KeySuffix: suffix,
 			ConfirmedBefore: &at, Limit: budget - queued})
 		if err != nil {

@@ -48,6 +48,22 @@ type Config struct {
 	// SchedulerInterval is how often each instance looks for due reminders and scheduled
 	// campaigns.
 	SchedulerInterval time.Duration `koanf:"scheduler_interval"`
+	// MailRetryBase is the wait after a message's first failed attempt; each further
+	// failure doubles it, up to 120 times it. Tests shorten it to see retries at once.
+	MailRetryBase time.Duration `koanf:"mail_retry_base"`
+	// MailLease is how long a worker's claim on a batch of mail holds: mail claimed by an
+	// instance that died is sent by another (or after a restart) once it runs out.
+	MailLease time.Duration `koanf:"mail_lease"`
+	// DKIMKeyFile is a PEM private key (RSA or Ed25519) that signs every outgoing
+	// message; empty: messages go unsigned.
+	DKIMKeyFile string `koanf:"dkim_key_file"`
+	// DKIMSelector names the key in DNS: TXT at <selector>._domainkey.<domain>.
+	DKIMSelector string `koanf:"dkim_selector"`
+	// DKIMDomain is the signing domain (d=); empty: the domain of each message's From.
+	DKIMDomain string `koanf:"dkim_domain"`
+	// RetentionMonths is how long after an event its registrations' personal data are
+	// kept before they are anonymised; 0 keeps them for ever.
+	RetentionMonths int `koanf:"retention_months"`
 }
 
 // Defaults returns the settings used when nothing else is given: a working Relais on
@@ -72,6 +88,10 @@ func Defaults() Config {
 		InviteRemindAfter: 72 * time.Hour,
 		CoverageCheck:     true,
 		SchedulerInterval: 30 * time.Second,
+		MailRetryBase:     30 * time.Second,
+		MailLease:         5 * time.Minute,
+		DKIMSelector:      "relais",
+		RetentionMonths:   24,
 	}
 }
 
@@ -102,7 +122,8 @@ func Keys() []string {
 	return []string{"addr", "base_url", "database", "smtp_url", "mail_from", "secret_key", "lang",
 		"timezone", "mail_rate", "log_level", "log_format", "max_upload_mb", "session_lifetime",
 		"session_idle", "login_rate", "form_rate", "invite_remind_after", "coverage_check",
-		"coverage_check_allow_private", "scheduler_interval"}
+		"coverage_check_allow_private", "scheduler_interval", "mail_retry_base", "mail_lease", "dkim_key_file", "dkim_selector", "dkim_domain",
+		"retention_months"}
 }
 
 func cleanDecodeError(err error) string {
@@ -177,6 +198,21 @@ func (c Config) Validate() error {
 	}
 	if c.SchedulerInterval < time.Second || c.SchedulerInterval > time.Hour {
 		return bad("scheduler_interval", "must be a duration between 1s and 1h, such as 30s")
+	}
+	if c.MailRetryBase < 100*time.Millisecond || c.MailRetryBase > time.Hour {
+		return bad("mail_retry_base", "must be a duration between 100ms and 1h, such as 30s")
+	}
+	if c.MailLease < time.Second || c.MailLease > time.Hour {
+		return bad("mail_lease", "must be a duration between 1s and 1h, such as 5m")
+	}
+	if c.DKIMKeyFile != "" && !validDNSName(c.DKIMSelector) {
+		return bad("dkim_selector", "%q is not a DNS label such as relais or mail2026", c.DKIMSelector)
+	}
+	if c.DKIMDomain != "" && (!validDNSName(c.DKIMDomain) || !strings.Contains(c.DKIMDomain, ".")) {
+		return bad("dkim_domain", "%q is not a domain name such as numerique.gouv.tg (or empty for the From domain)", c.DKIMDomain)
+	}
+	if c.RetentionMonths < 0 || c.RetentionMonths > 1200 {
+		return bad("retention_months", "must be a number of months between 0 (keep for ever) and 1200")
 	}
 	return nil
 }

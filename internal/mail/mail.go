@@ -45,7 +45,11 @@ func IsPermanent(err error) bool {
 
 // NewSender returns the sender for a RELAIS_SMTP_URL: an SMTPSender, or a KeepSender
 // when the URL is empty (mail stays in the outbox for the admin's mailbox page).
-func NewSender(smtpURL string) (Sender, error) {
+func NewSender(smtpURL string) (Sender, error) { return NewSigningSender(smtpURL, nil) }
+
+// NewSigningSender is NewSender whose SMTP sender signs every message with d (nil:
+// unsigned). Kept mail never leaves the machine and is not signed.
+func NewSigningSender(smtpURL string, d *DKIM) (Sender, error) {
 	if smtpURL == "" {
 		return KeepSender{}, nil
 	}
@@ -53,7 +57,7 @@ func NewSender(smtpURL string) (Sender, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mail: smtp url %s: %w", config.Redacted(smtpURL), err)
 	}
-	return NewSMTPSender(c), nil
+	return NewSigningSMTPSender(c, d), nil
 }
 
 // KeepSender sends nothing: the worker marks each message sent and it stays in the

@@ -35,6 +35,7 @@ const (
 type SMTPSender struct {
 	dialer *gomail.Dialer
 	now    func() time.Time
+	dkim   *DKIM // nil: messages go unsigned
 
 	mu       sync.Mutex
 	conn     gomail.SendCloser // nil until the first message, and after a failure
@@ -43,7 +44,10 @@ type SMTPSender struct {
 }
 
 // NewSMTPSender returns a sender for the server c. It does not connect yet.
-func NewSMTPSender(c config.SMTP) *SMTPSender {
+func NewSMTPSender(c config.SMTP) *SMTPSender { return NewSigningSMTPSender(c, nil) }
+
+// NewSigningSMTPSender is NewSMTPSender that signs every message with d (nil: unsigned).
+func NewSigningSMTPSender(c config.SMTP, dk *DKIM) *SMTPSender {
 	installDialDeadline()
 	d := &gomail.Dialer{
 		Host:      c.Host,
@@ -69,7 +73,7 @@ func NewSMTPSender(c config.SMTP) *SMTPSender {
 	if c.Username != "" {
 		d.Auth = &smtpAuth{user: c.Username, pass: c.Password}
 	}
-	return &SMTPSender{dialer: d, now: time.Now}
+	return &SMTPSender{dialer: d, now: time.Now, dkim: dk}
 }
 
 // Send delivers m over the shared connection. A 5xx answer is a *PermanentError carrying
@@ -80,17 +84,23 @@ func (s *SMTPSender) Send(ctx context.Context, m *model.Message) error {
 	if err != nil {
 		return err
 	}
+	var payload io.WriterTo = msg
+	if s.dkim != nil {
+		if payload, err = s.dkim.signedMessage(msg, env.from); err != nil {
+			return err
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	reused := s.conn != nil
-	bodyWritten, err := s.transmit(env, msg)
+	bodyWritten, err := s.transmit(env, payload)
 	if err != nil && reused && !bodyWritten && connectionLost(err) {
 		// The connection had died while idle. The server cannot have taken this message:
 		// its body never went through, so sending it on a fresh connection is safe.
-		_, err = s.transmit(env, msg)
+		_, err = s.transmit(env, payload)
 	}
 	if err == nil {
 		return nil
@@ -108,7 +118,7 @@ func (s *SMTPSender) Send(ctx context.Context, m *model.Message) error {
 // transmit sends one message, dialling first when there is no connection. After a failure
 // the connection is dropped: its SMTP state is unknown. bodyWritten tells whether the
 // whole message went out before the failure.
-func (s *SMTPSender) transmit(env envelope, msg *gomail.Message) (bodyWritten bool, err error) {
+func (s *SMTPSender) transmit(env envelope, msg io.WriterTo) (bodyWritten bool, err error) {
 	if s.conn == nil {
 		c, err := s.dialer.Dial()
 		if err != nil {
@@ -163,7 +173,7 @@ func (s *SMTPSender) Close() error {
 
 // trackedMessage records whether the whole message was written to the DATA stream.
 type trackedMessage struct {
-	msg     *gomail.Message
+	msg     io.WriterTo
 	written bool
 }
 

@@ -175,20 +175,27 @@ type RecipientFilter struct {
 	AfterContactID int64  // keyset pagination: contacts with a greater id
 	ContactID      int64  // only this contact (a chosen preview recipient)
 	Limit          int    // 0: no limit
-	UnqueuedKey    string // only contacts with no message keyed UnqueuedKey + contact id
+	Unqueued       int64  // only contacts without a message of this campaign yet
 }
 
 var activeStatuses = []model.RegistrationStatus{model.RegConfirmed, model.RegWaitlisted, model.RegPending}
 
-// segmentQuery selects the contacts of a segment of the event. Every segment leaves out
-// contacts who unsubscribed or were erased; each contact appears once (registrations and
-// invitations are unique per event and contact).
+// segmentQuery selects the people of a segment of the event: contact_id, and the
+// registration (id, manage_token, lang) or the invitation (token) the placeholders need.
+// Every segment leaves out contacts who unsubscribed or were erased; each contact appears
+// once (registrations and invitations are unique per event and contact).
+//
+// The exclusions are NOT IN subqueries, which PostgreSQL runs as one hashed set, and the
+// contacts are read afterwards by primary key: a join with contacts may be planned as a
+// nested loop over the whole table when the statistics are stale (right after an import),
+// which made a 10,000-recipient campaign take minutes.
 func segmentQuery(q *gorm.DB, eventID int64, seg model.Segment) (*gorm.DB, error) {
+	excluded := q.Session(&gorm.Session{NewDB: true}).Table("contacts").
+		Where("unsubscribed_at IS NOT NULL OR erased_at IS NOT NULL").Select("id")
 	switch seg {
 	case model.SegAttended, model.SegNoShow, model.SegRegistered, model.SegWaitlisted:
-		q = q.Table("registrations r").Joins("JOIN contacts c ON c.id = r.contact_id").
-			Joins("LEFT JOIN invitations i ON i.event_id = r.event_id AND i.contact_id = r.contact_id").
-			Where("r.event_id = ?", eventID)
+		q = q.Table("registrations r").Where("r.event_id = ? AND r.contact_id NOT IN (?)", eventID, excluded).
+			Select("r.contact_id AS contact_id, r.id AS registration_id, r.manage_token, r.lang AS reg_lang, NULL AS invitation_token")
 		switch seg {
 		case model.SegAttended:
 			q = q.Where("r.status = ? AND r.checked_in_at IS NOT NULL", model.RegConfirmed)
@@ -199,56 +206,76 @@ func segmentQuery(q *gorm.DB, eventID int64, seg model.Segment) (*gorm.DB, error
 		case model.SegWaitlisted:
 			q = q.Where("r.status = ?", model.RegWaitlisted)
 		}
+		return q, nil
 	case model.SegInvitedNoReply, model.SegDeclined:
 		// Someone who registered anyway (through the public form) has answered.
-		q = q.Table("invitations i").Joins("JOIN contacts c ON c.id = i.contact_id").
-			Joins("LEFT JOIN registrations r ON r.event_id = i.event_id AND r.contact_id = i.contact_id").
-			Where("i.event_id = ? AND (r.id IS NULL OR r.status NOT IN ?)", eventID, activeStatuses)
+		registered := q.Session(&gorm.Session{NewDB: true}).Table("registrations").
+			Where("event_id = ? AND status IN ?", eventID, activeStatuses).Select("contact_id")
+		q = q.Table("invitations r").Where("r.event_id = ? AND r.contact_id NOT IN (?) AND r.contact_id NOT IN (?)",
+			eventID, excluded, registered).
+			Select("r.contact_id AS contact_id, NULL AS registration_id, NULL AS manage_token, NULL AS reg_lang, r.token AS invitation_token")
 		if seg == model.SegDeclined {
-			q = q.Where("i.status = ?", InvitationDeclined)
-		} else {
-			q = q.Where("i.status IN ? AND i.responded_at IS NULL", []string{InvitationPending, InvitationSent})
+			return q.Where("r.status = ?", InvitationDeclined), nil
 		}
-	default:
-		return nil, model.FieldErrors(map[string]string{"segment": "error.choice"})
+		return q.Where("r.status IN ? AND r.responded_at IS NULL", []string{InvitationPending, InvitationSent}), nil
 	}
-	return q.Where("c.unsubscribed_at IS NULL AND c.erased_at IS NULL"), nil
+	return nil, model.FieldErrors(map[string]string{"segment": "error.choice"})
 }
 
-// SegmentRecipients returns the contacts of a segment of the event, by contact id.
+// SegmentRecipients returns the people of a segment of the event, by contact id.
 func (s *Store) SegmentRecipients(ctx context.Context, eventID int64, seg model.Segment, f RecipientFilter) ([]CampaignRecipient, error) {
 	q, err := segmentQuery(s.r(ctx), eventID, seg)
 	if err != nil {
 		return nil, err
 	}
-	if f.UnqueuedKey != "" {
-		q = q.Joins("LEFT JOIN messages m ON m.idempotency_key = CAST(? AS TEXT) || CAST(c.id AS TEXT)", f.UnqueuedKey).
-			Where("m.id IS NULL")
+	if f.Unqueued > 0 {
+		q = q.Where("r.contact_id NOT IN (SELECT contact_id FROM messages WHERE campaign_id = ? AND contact_id IS NOT NULL)", f.Unqueued)
 	}
 	if f.AfterContactID > 0 {
-		q = q.Where("c.id > ?", f.AfterContactID)
+		q = q.Where("r.contact_id > ?", f.AfterContactID)
 	}
 	if f.ContactID > 0 {
-		q = q.Where("c.id = ?", f.ContactID)
+		q = q.Where("r.contact_id = ?", f.ContactID)
 	}
 	if f.Limit > 0 {
 		q = q.Limit(f.Limit)
 	}
 	var out []CampaignRecipient
-	err = q.Select("c.id AS contact_id, c.email, c.first_name, c.last_name, c.lang AS contact_lang, " +
-		"c.unsubscribe_token, r.id AS registration_id, r.manage_token, r.lang AS reg_lang, i.token AS invitation_token").
-		Order("c.id").Scan(&out).Error
-	return out, wrap(err, "segment recipients")
+	if err := q.Order("r.contact_id").Scan(&out).Error; err != nil {
+		return nil, wrap(err, "segment recipients")
+	}
+	ids := make([]int64, len(out))
+	for i := range out {
+		ids[i] = out[i].ContactID
+	}
+	contacts := make(map[int64]model.Contact, len(ids))
+	for start := 0; start < len(ids); start += contactsChunk {
+		var cs []model.Contact
+		err := s.r(ctx).Select("id, email, first_name, last_name, lang, unsubscribe_token").
+			Where("id IN ?", ids[start:min(start+contactsChunk, len(ids))]).Find(&cs).Error
+		if err != nil {
+			return nil, wrap(err, "segment contacts")
+		}
+		for _, c := range cs {
+			contacts[c.ID] = c
+		}
+	}
+	for i := range out {
+		c := contacts[out[i].ContactID]
+		out[i].Email, out[i].FirstName, out[i].LastName = c.Email, c.FirstName, c.LastName
+		out[i].ContactLang, out[i].UnsubscribeToken = c.Lang, c.UnsubscribeToken
+	}
+	return out, nil
 }
 
-// CountSegment counts the contacts of a segment of the event.
+// CountSegment counts the people of a segment of the event.
 func (s *Store) CountSegment(ctx context.Context, eventID int64, seg model.Segment) (int64, error) {
 	q, err := segmentQuery(s.r(ctx), eventID, seg)
 	if err != nil {
 		return 0, err
 	}
 	var n int64
-	return n, wrap(q.Count(&n).Error, "count segment")
+	return n, wrap(q.Select("COUNT(*)").Scan(&n).Error, "count segment")
 }
 
 // CountSegments counts every segment of the event.
@@ -301,10 +328,12 @@ func (s *Store) EventsStartingBetween(ctx context.Context, status model.EventSta
 	return out, wrap(err, "events starting between")
 }
 
-// MissingMessageFilter selects an event's registrations that have no message with the
-// key KeyPrefix + registration id + KeySuffix yet: the notices and reminders still due.
+// MissingMessageFilter selects an event's registrations that have no message of the
+// event, of kind Kind, with the key KeyPrefix + registration id + KeySuffix yet: the
+// notices and reminders still due.
 type MissingMessageFilter struct {
 	EventID         int64
+	Kind            string
 	Statuses        []model.RegistrationStatus
 	KeyPrefix       string
 	KeySuffix       string
@@ -314,10 +343,13 @@ type MissingMessageFilter struct {
 
 // RegistrationsWithoutMessage returns the registrations of f, erased contacts left out, by id.
 func (s *Store) RegistrationsWithoutMessage(ctx context.Context, f MissingMessageFilter) ([]model.Registration, error) {
+	// NOT IN subqueries (one hashed set each) rather than joins, which a planner with
+	// stale statistics may run row by row (see segmentQuery).
 	q := s.r(ctx).Table("registrations r").
-		Joins("JOIN contacts c ON c.id = r.contact_id AND c.erased_at IS NULL").
-		Joins("LEFT JOIN messages m ON m.idempotency_key = CAST(? AS TEXT) || CAST(r.id AS TEXT) || CAST(? AS TEXT)", f.KeyPrefix, f.KeySuffix).
-		Where("r.event_id = ? AND r.status IN ? AND m.id IS NULL", f.EventID, f.Statuses)
+		Where("r.event_id = ? AND r.status IN ?", f.EventID, f.Statuses).
+		Where("r.contact_id NOT IN (SELECT id FROM contacts WHERE erased_at IS NOT NULL)").
+		Where("CAST(? AS TEXT) || CAST(r.id AS TEXT) || CAST(? AS TEXT) NOT IN (SELECT idempotency_key FROM messages WHERE event_id = ? AND kind = ?)",
+			f.KeyPrefix, f.KeySuffix, f.EventID, f.Kind)
 	if f.ConfirmedBefore != nil {
 		q = q.Where("COALESCE(r.confirmed_at, r.created_at) <= ?", dbTime(*f.ConfirmedBefore))
 	}

@@ -14,9 +14,16 @@ func (s *Store) CreateCoverage(ctx context.Context, c *model.Coverage) error {
 	return wrap(s.w(ctx).Create(c).Error, "create coverage")
 }
 
-// SaveCoverage saves every field of a coverage item.
-func (s *Store) SaveCoverage(ctx context.Context, c *model.Coverage) error {
-	return wrap(s.w(ctx).Save(c).Error, "save coverage")
+// UpdateCoverage saves what an organizer may change of a coverage item, and its page
+// check's fields when recheck (a new address). The check's fields are otherwise left
+// alone, so that an edit never overwrites the result of a check running meanwhile.
+func (s *Store) UpdateCoverage(ctx context.Context, c *model.Coverage, recheck bool) error {
+	cols := []string{"url", "platform", "title", "published_at", "reach", "status", "updated_at"}
+	if recheck {
+		cols = append(cols, "check_status", "check_claimed_until", "checked_at", "page_title", "mentions_event",
+			"links_event", "check_error")
+	}
+	return wrap(s.w(ctx).Model(c).Select(cols).Updates(c).Error, "update coverage")
 }
 
 // FindCoverage returns a coverage item by id.

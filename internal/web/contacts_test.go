@@ -716,3 +716,26 @@ func TestDirectoryAt20000Contacts(t *testing.T) {
 		})
 	}
 }
+
+// The directory's invitation form posts, without JavaScript, to /admin/invitations
+// (the invitations' handler) and comes back to the list.
+func TestDirectoryInvitesTheTickedContacts(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	f := dirSetup(e)
+	org := e.login(model.RoleOrganizer)
+	list := org.get("/admin/contacts?tag=tech")
+	expect(t, list, http.StatusOK, `formaction="/admin/invitations"`, fmt.Sprintf(`<option value="%d">`, f.ev.ID))
+	r := org.post("/admin/contacts?tag=tech", "/admin/invitations", url.Values{
+		"contact_id": {fmt.Sprint(f.abla.ID)}, "event_id": {fmt.Sprint(f.ev.ID)}, "tag": {""},
+		"note": {"Au plaisir de vous voir"}, "back": {"/admin/contacts?tag=tech"}, "bulk_tag": {""}})
+	expect(t, r, http.StatusSeeOther)
+	if loc := r.Header.Get("Location"); loc != "/admin/contacts?tag=tech" {
+		t.Fatalf("back to %q", loc)
+	}
+	page := org.get(fmt.Sprintf("/admin/contacts/%d", f.abla.ID))
+	expect(t, page, http.StatusOK, "Les services publics en ligne")
+	if strings.Contains(page.body, "Aucune invitation") {
+		t.Fatalf("no invitation on the contact page:\n%s", snippet(page.body))
+	}
+	dirSameNames(t, "invited, never came", dirNames(t, org.get("/admin/contacts?history=invited_no_show")), "Edem Kossi", "Abla Lawson")
+}

@@ -50,11 +50,8 @@ func (s *Server) handleTicketCoverage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if ok, wait, err := s.app.Store.HitRateLimit(ctx, "form:ip:"+c.RealIP(), s.cfg.FormRate, time.Minute); err != nil {
+	if err := s.limitForm(c); err != nil {
 		return err
-	} else if !ok {
-		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-		return model.Errorf(model.ERateLimited, "error.form_rate")
 	}
 	links, reach := c.FormValue("links"), strings.TrimSpace(c.FormValue("reach"))
 	res, err := s.app.SubmitCoverageLinks(ctx, r, links, reach)

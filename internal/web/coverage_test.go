@@ -269,73 +269,81 @@ func TestCoverageReportPageAndExports(t *testing.T) {
 }
 
 func TestCoverageEngagementView(t *testing.T) {
-	e := newEnv(t, "sqlite")
-	ctx := context.Background()
-	first, second := e.publishedEvent(10, model.ModeOpen), e.publishedEvent(10, model.ModeOpen)
-	// Kafui came to both and published about one; Ama registered once; Edem came once.
-	k1 := covAttendee(t, e, first, "Kafui", "kafui@example.org")
-	k2 := covAttendee(t, e, second, "Kafui", "kafui@example.org")
-	covAttendee(t, e, first, "Ama", "ama@example.org")
-	ed := covAttendee(t, e, second, "Edem", "edem@example.org")
-	covAdmit(t, e, k1, first.StartsAt, "Entrée", "p")
-	covAdmit(t, e, k2, second.StartsAt, "Entrée", "p")
-	covAdmit(t, e, ed, second.StartsAt, "Entrée", "p")
-	if _, err := e.app.SubmitCoverageLinks(ctx, k1, "https://x.com/kafui/status/1\nhttps://x.com/kafui/status/2", "300"); err != nil {
-		t.Fatal(err)
-	}
-	c := e.login(model.RoleOrganizer)
-	res := c.get("/admin/engagement")
-	expect(t, res, http.StatusOK, "Engagement des contacts", "3 contacts")
-	ik, ie, ia := strings.Index(res.body, "Kafui Test"), strings.Index(res.body, "Edem Test"), strings.Index(res.body, "Ama Test")
-	if ik < 0 || ie < ik || ia < ie {
-		t.Fatalf("order: Kafui %d, Edem %d, Ama %d", ik, ie, ia)
-	}
-	if !strings.Contains(res.body, `<td class="num">0</td><td class="num">2</td><td class="num">2</td>`+"\n  "+`<td class="num">1</td><td class="num">2</td><td class="num">600</td>`) {
-		t.Fatalf("Kafui's counts:\n%s", snippet(res.body[ik:]))
-	}
-	res = c.get("/admin/engagement?q=edem")
-	expect(t, res, http.StatusOK, "1 contact", "Edem Test")
-	if strings.Contains(res.body, "Kafui Test") {
-		t.Fatal("search kept Kafui")
+	for _, driver := range storetest.Drivers(t) {
+		t.Run(driver, func(t *testing.T) {
+			e := newEnv(t, driver)
+			ctx := context.Background()
+			first, second := e.publishedEvent(10, model.ModeOpen), e.publishedEvent(10, model.ModeOpen)
+			// Kafui came to both and published about one; Ama registered once; Edem came once.
+			k1 := covAttendee(t, e, first, "Kafui", "kafui@example.org")
+			k2 := covAttendee(t, e, second, "Kafui", "kafui@example.org")
+			covAttendee(t, e, first, "Ama", "ama@example.org")
+			ed := covAttendee(t, e, second, "Edem", "edem@example.org")
+			covAdmit(t, e, k1, first.StartsAt, "Entrée", "p")
+			covAdmit(t, e, k2, second.StartsAt, "Entrée", "p")
+			covAdmit(t, e, ed, second.StartsAt, "Entrée", "p")
+			if _, err := e.app.SubmitCoverageLinks(ctx, k1, "https://x.com/kafui/status/1\nhttps://x.com/kafui/status/2", "300"); err != nil {
+				t.Fatal(err)
+			}
+			c := e.login(model.RoleOrganizer)
+			res := c.get("/admin/engagement")
+			expect(t, res, http.StatusOK, "Engagement des contacts", "3 contacts")
+			ik, ie, ia := strings.Index(res.body, "Kafui Test"), strings.Index(res.body, "Edem Test"), strings.Index(res.body, "Ama Test")
+			if ik < 0 || ie < ik || ia < ie {
+				t.Fatalf("order: Kafui %d, Edem %d, Ama %d", ik, ie, ia)
+			}
+			if !strings.Contains(res.body, `<td class="num">0</td><td class="num">2</td><td class="num">2</td>`+"\n  "+`<td class="num">1</td><td class="num">2</td><td class="num">600</td>`) {
+				t.Fatalf("Kafui's counts:\n%s", snippet(res.body[ik:]))
+			}
+			res = c.get("/admin/engagement?q=edem")
+			expect(t, res, http.StatusOK, "1 contact", "Edem Test")
+			if strings.Contains(res.body, "Kafui Test") {
+				t.Fatal("search kept Kafui")
+			}
+		})
 	}
 }
 
 func TestCoverageAuditPageFilters(t *testing.T) {
-	e := newEnv(t, "sqlite")
-	ctx := context.Background()
-	ev := e.publishedEvent(10, model.ModeOpen)
-	other := e.publishedEvent(10, model.ModeOpen)
-	r := covAttendee(t, e, ev, "Kafui", "kafui@example.org")
-	if _, err := e.app.SubmitCoverageLinks(ctx, r, "https://x.com/kafui/status/1", ""); err != nil {
-		t.Fatal(err)
-	}
-	orga := e.user(model.RoleOrganizer, "orga@example.tg")
-	items := covItems(t, e, ev)
-	if _, err := e.app.SetCoverageStatus(ctx, app.UserActor(orga), ev.ID, items[0].ID, model.CoverageVerified); err != nil {
-		t.Fatal(err)
-	}
-	other.Summary = "Changé"
-	if err := e.app.SaveEvent(ctx, app.UserActor(orga), other); err != nil {
-		t.Fatal(err)
-	}
-	expect(t, e.login(model.RoleOrganizer).get("/admin/audit"), http.StatusForbidden)
-	admin := e.login(model.RoleAdmin)
-	res := admin.get("/admin/audit")
-	expect(t, res, http.StatusOK, "Journal d’activité", "Publication validée", "Publications envoyées", "holder",
-		`<option value="`+itoa(orga.ID)+`">Test organizer</option>`, `<option value="name:holder">holder</option>`)
-	res = admin.get("/admin/audit?actor=" + itoa(orga.ID))
-	expect(t, res, http.StatusOK, "2 entrées", "Publication validée", "Session modifiée")
-	if strings.Contains(res.body, "Publications envoyées") {
-		t.Fatal("actor filter kept the holder's entry")
-	}
-	res = admin.get(fmt.Sprintf("/admin/audit?actor=%d&event=%d", orga.ID, ev.ID))
-	expect(t, res, http.StatusOK, "1 entrée", "Publication validée", fmt.Sprintf(`<option value="%d" selected>`, ev.ID))
-	res = admin.get("/admin/audit?actor=name:holder")
-	expect(t, res, http.StatusOK, "1 entrée", "Publications envoyées")
-	res = admin.get(fmt.Sprintf("/admin/audit?event=%d", other.ID))
-	expect(t, res, http.StatusOK, "Session modifiée")
-	if strings.Contains(res.body, "Publication validée") {
-		t.Fatal("event filter kept another event's entry")
+	for _, driver := range storetest.Drivers(t) {
+		t.Run(driver, func(t *testing.T) {
+			e := newEnv(t, driver)
+			ctx := context.Background()
+			ev := e.publishedEvent(10, model.ModeOpen)
+			other := e.publishedEvent(10, model.ModeOpen)
+			r := covAttendee(t, e, ev, "Kafui", "kafui@example.org")
+			if _, err := e.app.SubmitCoverageLinks(ctx, r, "https://x.com/kafui/status/1", ""); err != nil {
+				t.Fatal(err)
+			}
+			orga := e.user(model.RoleOrganizer, "orga@example.tg")
+			items := covItems(t, e, ev)
+			if _, err := e.app.SetCoverageStatus(ctx, app.UserActor(orga), ev.ID, items[0].ID, model.CoverageVerified); err != nil {
+				t.Fatal(err)
+			}
+			other.Summary = "Changé"
+			if err := e.app.SaveEvent(ctx, app.UserActor(orga), other); err != nil {
+				t.Fatal(err)
+			}
+			expect(t, e.login(model.RoleOrganizer).get("/admin/audit"), http.StatusForbidden)
+			admin := e.login(model.RoleAdmin)
+			res := admin.get("/admin/audit")
+			expect(t, res, http.StatusOK, "Journal d’activité", "Publication validée", "Publications envoyées", "holder",
+				`<option value="`+itoa(orga.ID)+`">Test organizer</option>`, `<option value="name:holder">holder</option>`)
+			res = admin.get("/admin/audit?actor=" + itoa(orga.ID))
+			expect(t, res, http.StatusOK, "2 entrées", "Publication validée", "Session modifiée")
+			if strings.Contains(res.body, "Publications envoyées") {
+				t.Fatal("actor filter kept the holder's entry")
+			}
+			res = admin.get(fmt.Sprintf("/admin/audit?actor=%d&event=%d", orga.ID, ev.ID))
+			expect(t, res, http.StatusOK, "1 entrée", "Publication validée", fmt.Sprintf(`<option value="%d" selected>`, ev.ID))
+			res = admin.get("/admin/audit?actor=name:holder")
+			expect(t, res, http.StatusOK, "1 entrée", "Publications envoyées")
+			res = admin.get(fmt.Sprintf("/admin/audit?event=%d", other.ID))
+			expect(t, res, http.StatusOK, "Session modifiée")
+			if strings.Contains(res.body, "Publication validée") {
+				t.Fatal("event filter kept another event's entry")
+			}
+		})
 	}
 }
 

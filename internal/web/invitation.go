@@ -2,8 +2,6 @@ package web
 
 import (
 	"net/http"
-	"strconv"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -24,20 +22,6 @@ func (s *Server) invitation(c echo.Context) (*app.InvitationView, error) {
 		return nil, &model.Error{Code: model.ENotFound, Message: "invite_page.error.gone", Err: err}
 	}
 	return v, err
-}
-
-// limitPublicForm counts a public form post against the visitor's address, as the
-// registration form does.
-func (s *Server) limitPublicForm(c echo.Context) error {
-	ok, wait, err := s.app.Store.HitRateLimit(c.Request().Context(), "form:ip:"+c.RealIP(), s.cfg.FormRate, time.Minute)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-		return model.Errorf(model.ERateLimited, "error.form_rate")
-	}
-	return nil
 }
 
 // invitationPage is the data of the page. vals and ferr re-render the accept form;
@@ -110,7 +94,7 @@ func (s *Server) handleInvitationAccept(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.limitPublicForm(c); err != nil {
+	if err := s.limitForm(c); err != nil {
 		return err
 	}
 	questions, err := s.app.Store.ListQuestions(ctx, v.Event.ID)
@@ -142,7 +126,7 @@ func (s *Server) handleInvitationDecline(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.limitPublicForm(c); err != nil {
+	if err := s.limitForm(c); err != nil {
 		return err
 	}
 	base := "/i/" + v.Invitation.Token

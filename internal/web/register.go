@@ -4,9 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -113,11 +111,8 @@ func (s *Server) handleRegister(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if ok, wait, err := s.app.Store.HitRateLimit(ctx, "form:ip:"+c.RealIP(), s.cfg.FormRate, time.Minute); err != nil {
+	if err := s.limitForm(c); err != nil {
 		return err
-	} else if !ok {
-		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-		return model.Errorf(model.ERateLimited, "error.form_rate")
 	}
 	questions, err := s.app.Store.ListQuestions(ctx, ev.ID)
 	if err != nil {

@@ -37,6 +37,7 @@ type Server struct {
 	views    *views
 	secure   bool
 	maxBody  int64
+	forms    *memLimiter
 }
 
 // New builds the Echo instance with every route.
@@ -47,7 +48,7 @@ func New(d Deps) (*echo.Echo, error) {
 	}
 	u, _ := url.Parse(d.Config.BaseURL)
 	s := &Server{app: d.App, cfg: d.Config, i18n: d.I18n, log: d.Log, views: v,
-		secure: u != nil && u.Scheme == "https", maxBody: int64(d.Config.MaxUploadMB) << 20}
+		secure: u != nil && u.Scheme == "https", maxBody: int64(d.Config.MaxUploadMB) << 20, forms: newMemLimiter()}
 	s.sessions = scs.New()
 	s.sessions.Store = d.App.Store.Sessions(userIDFromSession)
 	s.sessions.Lifetime = d.Config.SessionLifetime
