@@ -35,7 +35,9 @@ type App struct {
 	Mail *mail.Renderer
 	I18n *i18n.Bundle
 
-	settings settingsCache
+	settings   settingsCache
+	dummy      sync.Once
+	dummyValue string
 }
 
 // New builds the application layer.

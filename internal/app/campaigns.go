@@ -263,17 +263,24 @@ func (a *App) queueCampaign(ctx context.Context, c *model.Campaign) error {
 		if len(batch) == 0 {
 			break
 		}
+		// Rendered before the transaction, which stays short (SQLite has one writer).
+		msgs := make([]*model.Message, len(batch))
+		for i := range batch {
+			r := &batch[i]
+			if err := a.ensureUnsubscribeToken(ctx, r); err != nil {
+				return err
+			}
+			em, err := a.campaignEmail(c, ev, r, settings, kit, docs)
+			if err != nil {
+				return err
+			}
+			if msgs[i], err = a.buildMessage(ctx, em); err != nil {
+				return err
+			}
+		}
 		err = a.Store.Tx(ctx, func(tx *store.Store) error {
-			for i := range batch {
-				r := &batch[i]
-				if err := a.ensureUnsubscribeToken(ctx, tx, r); err != nil {
-					return err
-				}
-				em, err := a.campaignEmail(c, ev, r, settings, kit, docs)
-				if err != nil {
-					return err
-				}
-				if _, err := a.queueEmail(ctx, tx, em); err != nil {
+			for _, m := range msgs {
+				if _, err := tx.EnqueueMessage(ctx, m); err != nil {
 					return err
 				}
 			}
@@ -293,14 +300,14 @@ func (a *App) queueCampaign(ctx context.Context, c *model.Campaign) error {
 
 // ensureUnsubscribeToken gives a recipient without an unsubscribe token one (contacts
 // made before tokens existed), reading it back in case another process set it first.
-func (a *App) ensureUnsubscribeToken(ctx context.Context, tx *store.Store, r *store.CampaignRecipient) error {
+func (a *App) ensureUnsubscribeToken(ctx context.Context, r *store.CampaignRecipient) error {
 	if r.UnsubscribeToken != "" {
 		return nil
 	}
-	if err := tx.SetUnsubscribeToken(ctx, r.ContactID, a.Token()); err != nil {
+	if err := a.Store.SetUnsubscribeToken(ctx, r.ContactID, a.Token()); err != nil {
 		return err
 	}
-	c, err := tx.FindContact(ctx, r.ContactID)
+	c, err := a.Store.FindContact(ctx, r.ContactID)
 	if err != nil {
 		return err
 	}
@@ -355,7 +362,7 @@ func recipientLang(r *store.CampaignRecipient, ev *model.Event, def string) stri
 // placeholderValues are the values of the placeholders for one recipient.
 // {ticket_url} is the ticket page, or the invitation page for someone not registered,
 // or the event page; {coverage_url} is the ticket page's coverage form.
-func (a *App) placeholderValues(ev *model.Event, r *store.CampaignRecipient, lang string) map[string]string {
+func (a *App) placeholderValues(ev *model.Event, r *store.CampaignRecipient, settings *model.Settings, lang string) map[string]string {
 	base := strings.TrimRight(a.Config.BaseURL, "/")
 	eventURL := base + "/e/" + ev.Slug
 	ticketURL, coverageURL := eventURL, eventURL
@@ -367,7 +374,11 @@ func (a *App) placeholderValues(ev *model.Event, r *store.CampaignRecipient, lan
 		ticketURL = base + "/i/" + *r.InvitationToken
 	}
 	var press []string
-	for _, p := range []string{ev.PressContactName, ev.PressContactEmail, ev.PressContactPhone} {
+	contact := []string{ev.PressContactName, ev.PressContactEmail, ev.PressContactPhone}
+	if ev.PressContactName == "" && ev.PressContactEmail == "" && settings != nil {
+		contact = []string{settings.PressContactName, settings.PressContactEmail, settings.PressContactPhone}
+	}
+	for _, p := range contact {
 		if p != "" {
 			press = append(press, p)
 		}
@@ -387,7 +398,7 @@ func (a *App) placeholderValues(ev *model.Event, r *store.CampaignRecipient, lan
 func (a *App) campaignEmail(c *model.Campaign, ev *model.Event, r *store.CampaignRecipient, settings *model.Settings,
 	kit []model.Attachment, docs []documentLink) (Email, error) {
 	lang := recipientLang(r, ev, a.Config.Lang)
-	vals := a.placeholderValues(ev, r, lang)
+	vals := a.placeholderValues(ev, r, settings, lang)
 	subject, err := ExpandSubject(c.Subject, vals)
 	if err != nil {
 		return Email{}, err
@@ -462,11 +473,11 @@ func (a *App) PreviewCampaign(ctx context.Context, c *model.Campaign, contactID 
 	if err != nil {
 		return nil, err
 	}
-	subject, html, text, err := a.renderEmail(settings, em)
+	m, err := a.buildMessage(ctx, em)
 	if err != nil {
 		return nil, err
 	}
-	p := &CampaignPreview{Subject: subject, HTML: html, Text: text, Lang: em.Lang}
+	p := &CampaignPreview{Subject: m.Subject, HTML: m.HTMLBody, Text: m.TextBody, Lang: em.Lang}
 	if len(rs) == 1 {
 		p.Recipient = r
 	}
@@ -477,19 +488,6 @@ func (a *App) PreviewCampaign(ctx context.Context, c *model.Campaign, contactID 
 // whom to preview.
 func (a *App) CampaignRecipients(ctx context.Context, c *model.Campaign, limit int) ([]store.CampaignRecipient, error) {
 	return a.Store.SegmentRecipients(ctx, c.EventID, c.Segment, store.RecipientFilter{Limit: limit})
-}
-
-// renderEmail renders an email as queueEmail would, without queuing it (previews).
-func (a *App) renderEmail(settings *model.Settings, em Email) (subject, html, text string, err error) {
-	data := map[string]any{"Lang": em.Lang, "Org": settings, "BaseURL": strings.TrimRight(a.Config.BaseURL, "/")}
-	if settings.PressContactName != "" {
-		data["PressContact"] = map[string]string{"Name": settings.PressContactName,
-			"Email": settings.PressContactEmail, "Phone": settings.PressContactPhone}
-	}
-	for k, v := range em.Data {
-		data[k] = v
-	}
-	return a.Mail.Render(em.Kind, em.Lang, data)
 }
 
 // SendCampaignTest sends the campaign, as written for a recipient of its segment

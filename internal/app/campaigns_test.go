@@ -43,6 +43,7 @@ func campApp(t testing.TB, driver string) (*app.App, *campClock) {
 	t.Helper()
 	st := storetest.Open(t, driver)
 	cfg := config.Defaults()
+	cfg.PasswordMemoryKiB = 1024 // argon2id at its lowest cost: tests hash many passwords
 	cfg.BaseURL = "https://relais.example.tg"
 	cfg.SecretKey = strings.Repeat("k", 32)
 	a := app.New(st, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))

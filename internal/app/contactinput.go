@@ -73,6 +73,9 @@ type ContactInput struct {
 
 // validate normalises the input and returns field errors keyed by form field name.
 func (in *ContactInput) validate(f map[string]string) {
+	for _, p := range []*string{&in.FirstName, &in.LastName, &in.Email, &in.Phone, &in.Outlet, &in.BlogURL, &in.City, &in.Audience} {
+		*p = oneLineText(*p)
+	}
 	trim := func(p *string, field string, max int, required bool) {
 		*p = strings.TrimSpace(*p)
 		if *p == "" && required {
@@ -110,7 +113,7 @@ func (in *ContactInput) validate(f map[string]string) {
 	}
 	var chans []model.ContactChannel
 	for _, ch := range in.Channels {
-		ch.Handle = strings.TrimSpace(ch.Handle)
+		ch.Handle = strings.TrimSpace(oneLineText(ch.Handle))
 		if ch.Handle == "" {
 			continue
 		}

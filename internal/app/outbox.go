@@ -83,11 +83,22 @@ func (a *App) buildMessage(ctx context.Context, em Email) (*model.Message, error
 	for k, v := range em.Headers {
 		fmt.Fprintf(&hdr, "%s: %s\n", k, v)
 	}
-	m := &model.Message{Kind: em.Kind, IdempotencyKey: em.Key, ToEmail: em.ToEmail, ToName: em.ToName,
-		FromEmail: fromEmail, FromName: fromName, ReplyTo: replyTo, Subject: subject, HTMLBody: html,
+	m := &model.Message{Kind: em.Kind, IdempotencyKey: em.Key, ToEmail: em.ToEmail, ToName: headerText(em.ToName),
+		FromEmail: fromEmail, FromName: headerText(fromName), ReplyTo: replyTo, Subject: headerText(subject), HTMLBody: html,
 		TextBody: text, Headers: hdr.String(), Lang: em.Lang, EventID: em.EventID, ContactID: em.ContactID,
 		CampaignID: em.CampaignID, Attachments: em.Attachments}
 	return m, nil
+}
+
+// headerText keeps a header value on one line. An event title, a name or a campaign
+// subject with a line break (a crafted request can send one) would otherwise try to
+// write headers of its own: compose refuses such a message, and every email of that
+// event or person would fail.
+func headerText(s string) string {
+	if !strings.ContainsAny(s, "\r\n") {
+		return s
+	}
+	return strings.Join(strings.Fields(s), " ")
 }
 
 // QueueTestMail queues the "test" email to an address (relais mail test --to).

@@ -93,7 +93,7 @@ func (a *App) ResetPassword(ctx context.Context, tok, password string) (*model.U
 	} else if !spent {
 		return nil, model.Errorf(model.EForbidden, "error.reset_token")
 	}
-	u.PasswordHash = HashPassword(password)
+	u.PasswordHash = a.hashPassword(password)
 	if err := a.Store.UpdateUser(ctx, u); err != nil {
 		return nil, err
 	}

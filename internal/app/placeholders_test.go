@@ -91,8 +91,11 @@ func FuzzExpandPlaceholders(f *testing.F) {
 			strings.Contains(strings.ToLower(string(out.HTML)), "<script") {
 			t.Fatalf("<script in the HTML:\nbody %q\nfirst %q\n%s", body, first, out.HTML)
 		}
-		if _, err := app.ExpandSubject(body, campValues(first)); err != nil {
-			t.Fatal(err)
+		if r := unsafeHTML(string(out.HTML)); r != "" { // markdown_fuzz_test.go
+			t.Fatalf("unsafe HTML (%s):\nbody %q\nfirst %q\n%s", r, body, first, out.HTML)
+		}
+		if s, err := app.ExpandSubject(body, campValues(first)); err != nil || strings.ContainsAny(s, "\r\n") {
+			t.Fatalf("subject %q: %v", s, err)
 		}
 	})
 }

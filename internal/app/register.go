@@ -306,8 +306,12 @@ func validateAnswers(qs []model.Question, given map[int64][]string, f map[string
 	for _, q := range qs {
 		field := fmt.Sprintf("q%d", q.ID)
 		var vals []string
+		clean := oneLineText
+		if q.Kind == model.QLongText {
+			clean = multiLineText
+		}
 		for _, v := range given[q.ID] {
-			if v = strings.TrimSpace(v); v != "" {
+			if v = strings.TrimSpace(clean(v)); v != "" {
 				vals = append(vals, v)
 			}
 		}

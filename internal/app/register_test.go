@@ -24,6 +24,7 @@ func regApp(t *testing.T, driver string) (*app.App, *time.Time) {
 	t.Helper()
 	st := storetest.Open(t, driver)
 	cfg := config.Defaults()
+	cfg.PasswordMemoryKiB = 1024 // argon2id at its lowest cost: tests hash many passwords
 	a := app.New(st, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	b, err := i18n.New()
 	if err != nil {

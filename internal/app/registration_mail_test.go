@@ -43,6 +43,7 @@ func newRMEnv(t *testing.T, driver string) *rmEnv {
 	t.Helper()
 	st := storetest.Open(t, driver)
 	cfg := config.Defaults()
+	cfg.PasswordMemoryKiB = 1024 // argon2id at its lowest cost: tests hash many passwords
 	cfg.SecretKey = strings.Repeat("k", 32)
 	cfg.BaseURL = "https://relais.example.tg"
 	a := app.New(st, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))

@@ -88,6 +88,7 @@ func (a *App) RunRetention(ctx context.Context, every time.Duration) {
 		a.Log.Info("retention off: personal data are kept for ever (retention_months = 0)")
 		return
 	}
+	a.Log.Info("retention started", "retention_months", a.Config.RetentionMonths, "every", every)
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {

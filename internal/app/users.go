@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -26,11 +25,22 @@ const (
 // MinPasswordLength is the shortest password accepted.
 const MinPasswordLength = 10
 
-// HashPassword returns an argon2id PHC string.
-func HashPassword(pw string) string {
+// HashPassword returns an argon2id PHC string with the default cost.
+func HashPassword(pw string) string { return hashPasswordWith(pw, argonMemory) }
+
+// hashPassword hashes with the configured memory cost.
+func (a *App) hashPassword(pw string) string {
+	m := uint32(a.Config.PasswordMemoryKiB)
+	if m == 0 {
+		m = argonMemory
+	}
+	return hashPasswordWith(pw, m)
+}
+
+func hashPasswordWith(pw string, memory uint32) string {
 	salt := []byte(NewToken())[:16]
-	key := argon2.IDKey([]byte(pw), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
-	return fmt.Sprintf("$argon2id$v=19$m=%d,t=%d,p=%d$%s$%s", argonMemory, argonTime, argonThreads,
+	key := argon2.IDKey([]byte(pw), salt, argonTime, memory, argonThreads, argonKeyLen)
+	return fmt.Sprintf("$argon2id$v=19$m=%d,t=%d,p=%d$%s$%s", memory, argonTime, argonThreads,
 		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key))
 }
 
@@ -57,7 +67,10 @@ func CheckPassword(hash, pw string) bool {
 
 // dummyHash is compared against when an account does not exist, so that timing does
 // not reveal which addresses have accounts.
-var dummyHash = sync.OnceValue(func() string { return HashPassword("relais-dummy-password") })
+func (a *App) dummyHash() string {
+	a.dummy.Do(func() { a.dummyValue = a.hashPassword("relais-dummy-password") })
+	return a.dummyValue
+}
 
 // ValidatePassword checks a new password: long enough, not too long, not common.
 func ValidatePassword(pw string) string {
@@ -119,7 +132,7 @@ func (a *App) CreateUser(ctx context.Context, actor Actor, in UserInput) (*model
 	if err := in.validate(true); err != nil {
 		return nil, err
 	}
-	u := &model.User{Email: in.Email, Name: in.Name, Role: in.Role, Lang: in.Lang, PasswordHash: HashPassword(in.Password)}
+	u := &model.User{Email: in.Email, Name: in.Name, Role: in.Role, Lang: in.Lang, PasswordHash: a.hashPassword(in.Password)}
 	if err := a.Store.CreateUser(ctx, u); err != nil {
 		if model.ErrorCode(err) == model.EConflict {
 			return nil, model.FieldErrors(map[string]string{"email": "error.email_taken"})
@@ -150,7 +163,7 @@ func (a *App) UpdateUser(ctx context.Context, actor Actor, id int64, in UserInpu
 	endSessions := u.Role != in.Role || in.Password != ""
 	u.Email, u.Name, u.Role, u.Lang = in.Email, in.Name, in.Role, in.Lang
 	if in.Password != "" {
-		u.PasswordHash = HashPassword(in.Password)
+		u.PasswordHash = a.hashPassword(in.Password)
 	}
 	if err := a.Store.UpdateUser(ctx, u); err != nil {
 		if model.ErrorCode(err) == model.EConflict {
@@ -213,7 +226,7 @@ func (a *App) Authenticate(ctx context.Context, email, password string) (*model.
 		if model.ErrorCode(err) != model.ENotFound {
 			return nil, err
 		}
-		CheckPassword(dummyHash(), password)
+		CheckPassword(a.dummyHash(), password)
 		return nil, bad
 	}
 	if !CheckPassword(u.PasswordHash, password) || !u.Active() {

@@ -37,6 +37,9 @@ type Config struct {
 	LoginRate int `koanf:"login_rate"`
 	// FormRate is how many public form posts per address are allowed per minute.
 	FormRate int `koanf:"form_rate"`
+	// PasswordMemoryKiB is the memory cost of argon2id password hashes. Lower it only
+	// for tests: it is what makes guessing passwords expensive.
+	PasswordMemoryKiB int `koanf:"password_memory_kib"`
 	// InviteRemindAfter is how long after an invitation a non-responder may be reminded (once).
 	InviteRemindAfter time.Duration `koanf:"invite_remind_after"`
 	// CoverageCheck fetches each submitted coverage page in the background to record its
@@ -70,20 +73,21 @@ type Config struct {
 // SQLite, in French, in Lomé's time zone, with mail kept in the dev mailbox.
 func Defaults() Config {
 	return Config{
-		Addr:            ":8080",
-		BaseURL:         "http://localhost:8080",
-		Database:        "sqlite:data/relais.db",
-		MailFrom:        "Relais <relais@localhost>",
-		Lang:            "fr",
-		Timezone:        "Africa/Lome",
-		MailRate:        0,
-		LogLevel:        "info",
-		LogFormat:       "text",
-		MaxUploadMB:     10,
-		SessionLifetime: 12 * time.Hour,
-		SessionIdle:     2 * time.Hour,
-		LoginRate:       10,
-		FormRate:        20,
+		Addr:              ":8080",
+		BaseURL:           "http://localhost:8080",
+		Database:          "sqlite:data/relais.db",
+		MailFrom:          "Relais <relais@localhost>",
+		Lang:              "fr",
+		Timezone:          "Africa/Lome",
+		MailRate:          0,
+		LogLevel:          "info",
+		LogFormat:         "text",
+		MaxUploadMB:       10,
+		SessionLifetime:   12 * time.Hour,
+		SessionIdle:       2 * time.Hour,
+		LoginRate:         10,
+		FormRate:          20,
+		PasswordMemoryKiB: 64 * 1024,
 
 		InviteRemindAfter: 72 * time.Hour,
 		CoverageCheck:     true,
@@ -121,7 +125,7 @@ func Load(path string, getenv func(string) string) (Config, error) {
 func Keys() []string {
 	return []string{"addr", "base_url", "database", "smtp_url", "mail_from", "secret_key", "lang",
 		"timezone", "mail_rate", "log_level", "log_format", "max_upload_mb", "session_lifetime",
-		"session_idle", "login_rate", "form_rate", "invite_remind_after", "coverage_check",
+		"session_idle", "login_rate", "form_rate", "password_memory_kib", "invite_remind_after", "coverage_check",
 		"coverage_check_allow_private", "scheduler_interval", "mail_retry_base", "mail_lease", "dkim_key_file", "dkim_selector", "dkim_domain",
 		"retention_months"}
 }
@@ -192,6 +196,9 @@ func (c Config) Validate() error {
 	}
 	if c.FormRate < 1 {
 		return bad("form_rate", "must be at least 1")
+	}
+	if c.PasswordMemoryKiB < 1024 || c.PasswordMemoryKiB > 1<<20 {
+		return bad("password_memory_kib", "must be between 1024 and 1048576 (KiB)")
 	}
 	if c.InviteRemindAfter < 0 {
 		return bad("invite_remind_after", "must be a duration of 0 or more, such as 72h")

@@ -42,19 +42,19 @@ func (a *apiClient) on(p *relais) *apiClient {
 	return &apiClient{base: p.base, token: a.token, hc: a.hc}
 }
 
-// call sends body as JSON and decodes a 2xx answer into out. Safe from any goroutine.
-func (a *apiClient) call(method, path string, body, out any) error {
+// do sends body as JSON and returns the answer, whatever its status. Safe from any goroutine.
+func (a *apiClient) do(method, path string, body any) (answer, error) {
 	var r io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			return err
+			return answer{}, err
 		}
 		r = bytes.NewReader(b)
 	}
 	req, err := http.NewRequest(method, a.base+path, r)
 	if err != nil {
-		return err
+		return answer{}, err
 	}
 	req.Header.Set("Authorization", "Bearer "+a.token)
 	if body != nil {
@@ -62,18 +62,27 @@ func (a *apiClient) call(method, path string, body, out any) error {
 	}
 	res, err := a.hc.Do(req)
 	if err != nil {
-		return err
+		return answer{}, err
 	}
 	defer res.Body.Close()
 	b, err := io.ReadAll(res.Body)
 	if err != nil {
+		return answer{}, err
+	}
+	return answer{Status: res.StatusCode, Location: res.Header.Get("Location"), Header: res.Header, Body: string(b)}, nil
+}
+
+// call is do that wants a 2xx, whose JSON it decodes into out (when not nil).
+func (a *apiClient) call(method, path string, body, out any) error {
+	ans, err := a.do(method, path, body)
+	if err != nil {
 		return err
 	}
-	if res.StatusCode < 200 || res.StatusCode > 299 {
-		return fmt.Errorf("%s %s: %d %s", method, path, res.StatusCode, strings.TrimSpace(string(b)))
+	if ans.Status < 200 || ans.Status > 299 {
+		return fmt.Errorf("%s %s: %d %s", method, path, ans.Status, strings.TrimSpace(ans.Body))
 	}
 	if out != nil {
-		return json.Unmarshal(b, out)
+		return json.Unmarshal([]byte(ans.Body), out)
 	}
 	return nil
 }

@@ -125,6 +125,16 @@ func TestDKIMSignedThroughSMTP(t *testing.T) {
 			if v := verify(t, tampered, records); v.Err == nil {
 				t.Error("a changed body still verifies")
 			}
+			for _, h := range []string{"Subject: ", "Reply-To: ", "Message-ID: "} {
+				i := bytes.Index(msgs[1], []byte(h))
+				if i < 0 {
+					t.Fatalf("no %s", h)
+				}
+				changed := append(append(append([]byte(nil), msgs[1][:i+len(h)]...), 'X'), msgs[1][i+len(h):]...)
+				if v := verify(t, changed, records); v.Err == nil {
+					t.Errorf("a changed %s still verifies", h)
+				}
+			}
 			other, _ := mail.NewDKIM(rsaKey(t), "relais2026", tt.domain)
 			if v := verify(t, msgs[1], dns{"relais2026._domainkey." + tt.want: other.Record()}); v.Err == nil {
 				t.Error("verifies against another key")

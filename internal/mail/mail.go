@@ -69,7 +69,7 @@ type KeepSender struct {
 // Send records nothing more than a debug line: the outbox row is the mail.
 func (k KeepSender) Send(ctx context.Context, m *model.Message) error {
 	if k.Logger != nil {
-		k.Logger.DebugContext(ctx, "mail kept in the mailbox", "message_id", m.ID, "kind", m.Kind, "to", m.ToEmail)
+		k.Logger.DebugContext(ctx, "mail kept in the mailbox", "message_id", m.ID, "kind", m.Kind)
 	}
 	return nil
 }

@@ -165,7 +165,9 @@ func (w *Worker) deliver(ctx context.Context, m *model.Message) (ok, stop bool, 
 		if err != nil {
 			return false, true, err
 		}
-		log.Debug("mail sent", "to", m.ToEmail)
+		// The message id leads to the recipient in the mailbox; an address in the logs would
+		// be personal data kept outside the retention rules.
+		log.Debug("mail sent")
 		return true, false, nil
 	}
 	text := sendErr.Error()
@@ -183,7 +185,6 @@ func (w *Worker) deliver(ctx context.Context, m *model.Message) (ok, stop bool, 
 		log.Info("mail not sent, will retry", "err", redact(text), "in", delay.Round(time.Second))
 		err = w.st.MarkMessageRetry(ctx, m.ID, text, w.st.Now().Add(delay))
 	}
-	log.Debug("mail not sent", "to", m.ToEmail, "err", text)
 	return false, stop, err
 }
 
@@ -233,6 +234,6 @@ func (w *Worker) wait(ctx context.Context) bool {
 
 var addressPattern = regexp.MustCompile(`[^\s<>"'@]+@[^\s<>"'@]+`)
 
-// redact hides addresses in a server's answer ("<ama@example.org>: mailbox full"), for
-// logs above debug level: the full text stays in the outbox for the admin.
+// redact hides addresses in a server's answer ("<ama@example.org>: mailbox full") from
+// the logs, whatever their level: the full text stays in the outbox for the admin.
 func redact(s string) string { return addressPattern.ReplaceAllString(s, "[address]") }

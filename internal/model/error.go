@@ -15,6 +15,7 @@ const (
 	EConflict     = "conflict"     // 409
 	ETooLarge     = "too_large"    // 413
 	ERateLimited  = "rate_limited" // 429
+	EUnavailable  = "unavailable"  // 503: busy for now (a locked database); trying again shortly works
 	EInternal     = "internal"     // 500
 )
 

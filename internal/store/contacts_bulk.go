@@ -23,7 +23,7 @@ func (s *Store) FindContacts(ctx context.Context, ids []int64) (map[int64]*model
 			out[cs[i].ID] = &cs[i]
 		}
 		var chans []model.ContactChannel
-		if err := s.r(ctx).Where("contact_id IN ?", chunk).Order("id").Find(&chans).Error; err != nil {
+		if err := s.r(ctx).Where("contact_id IN ?", chunk).Order("contact_id, id").Find(&chans).Error; err != nil {
 			return nil, wrap(err, "contact channels")
 		}
 		for _, ch := range chans {

@@ -155,7 +155,8 @@ func (s *Store) CountInvitations(ctx context.Context, eventID int64) (map[string
 func (s *Store) TaggedContactIDs(ctx context.Context, tag string) ([]int64, error) {
 	var ids []int64
 	err := s.r(ctx).Table("contact_tags t").Joins("JOIN contacts c ON c.id = t.contact_id").
-		Where("LOWER(t.tag) = ? AND c.erased_at IS NULL", strings.ToLower(strings.TrimSpace(tag))).
+		// SQLite's LOWER leaves non-ASCII letters alone ("Économie"): match the tag as typed too.
+		Where("(t.tag = ? OR LOWER(t.tag) = ?) AND c.erased_at IS NULL", strings.TrimSpace(tag), strings.ToLower(strings.TrimSpace(tag))).
 		Order("c.id").Distinct().Pluck("c.id", &ids).Error
 	return ids, wrap(err, "tagged contacts")
 }

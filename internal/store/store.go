@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/mattn/go-sqlite3"
 	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
@@ -155,9 +157,14 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
 	if s.inTx {
 		return fn(s)
 	}
-	return s.db.WithContext(ctx).Transaction(func(g *gorm.DB) error {
+	err := s.db.WithContext(ctx).Transaction(func(g *gorm.DB) error {
 		return fn(&Store{db: g, read: g, Driver: s.Driver, Now: s.Now, inTx: true})
 	})
+	if busy(err) && model.ErrorCode(err) == model.EInternal {
+		// BEGIN, COMMIT, or a statement inside fn returned without wrap.
+		return unavailable(err)
+	}
+	return err
 }
 
 // wrap turns database errors into *model.Error values and adds context.
@@ -176,7 +183,31 @@ func wrap(err error, what string) error {
 	if errors.As(err, &me) {
 		return err
 	}
+	if busy(err) {
+		return unavailable(err)
+	}
 	return fmt.Errorf("store: unable to %s: %w", what, err)
+}
+
+// busy reports errors that mean "not now" rather than "wrong": SQLite still locked by
+// another writer when its busy timeout ran out, PostgreSQL lock timeouts, deadlocks and
+// serialization failures. The same request a moment later succeeds.
+func busy(err error) bool {
+	var se sqlite3.Error
+	if errors.As(err, &se) {
+		return se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "40001" || pe.Code == "40P01" || pe.Code == "55P03"
+	}
+	return false
+}
+
+// unavailable asks the user to try again shortly (503 with Retry-After), instead of
+// reporting an internal error.
+func unavailable(err error) error {
+	return &model.Error{Code: model.EUnavailable, Message: "error.unavailable", Err: err}
 }
 
 // IsDuplicate reports whether err is a unique-constraint violation.

@@ -35,6 +35,7 @@ func authzNewEnv(t *testing.T, driver string, log *slog.Logger, tweak func(*conf
 	t.Helper()
 	st := storetest.Open(t, driver)
 	cfg := config.Defaults()
+	cfg.PasswordMemoryKiB = 1024 // argon2id at its lowest cost: tests hash many passwords
 	cfg.SecretKey = strings.Repeat("k", 32)
 	if tweak != nil {
 		tweak(&cfg)

@@ -18,6 +18,7 @@ var codeStatus = map[string]int{
 	model.EConflict:     http.StatusConflict,
 	model.ETooLarge:     http.StatusRequestEntityTooLarge,
 	model.ERateLimited:  http.StatusTooManyRequests,
+	model.EUnavailable:  http.StatusServiceUnavailable,
 	model.EInternal:     http.StatusInternalServerError,
 }
 
@@ -31,6 +32,7 @@ var statusCode = map[int]string{
 	http.StatusRequestEntityTooLarge: model.ETooLarge,
 	http.StatusUnprocessableEntity:   model.EInvalid,
 	http.StatusTooManyRequests:       model.ERateLimited,
+	http.StatusServiceUnavailable:    model.EUnavailable,
 }
 
 // handleError is the one place where errors become responses: a JSON error for the
@@ -61,7 +63,11 @@ func (s *Server) handleError(err error, c echo.Context) {
 		}
 		msg = "error." + code
 	}
-	if status >= 500 {
+	if status == http.StatusServiceUnavailable {
+		// Busy, not broken (a database locked past its timeout): the visitor tries again.
+		s.log.Warn("busy, asked to try again", "id", c.Get("request_id"), "route", c.Path(), "err", err)
+		c.Response().Header().Set("Retry-After", "5")
+	} else if status >= 500 {
 		s.log.Error("internal error", "id", c.Get("request_id"), "route", c.Path(), "err", err)
 	}
 	if status == http.StatusTooManyRequests {

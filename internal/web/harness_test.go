@@ -34,6 +34,7 @@ func newEnv(t *testing.T, driver string) *env {
 	t.Helper()
 	st := storetest.Open(t, driver)
 	cfg := config.Defaults()
+	cfg.PasswordMemoryKiB = 1024 // argon2id at its lowest cost: tests hash many passwords
 	cfg.SecretKey = strings.Repeat("k", 32)
 	// Errors reach the test's output; the rest is noise.
 	log := slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelError}))

@@ -3,7 +3,9 @@ package web
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -101,10 +103,26 @@ func bodyLimit(n int64) echo.MiddlewareFunc {
 			if r.ContentLength > n {
 				return &model.Error{Code: model.ETooLarge, Message: "error.body_too_large"}
 			}
-			r.Body = http.MaxBytesReader(c.Response(), r.Body, n)
+			r.Body = &limitedBody{ReadCloser: http.MaxBytesReader(c.Response(), r.Body, n), c: c}
 			return next(c)
 		}
 	}
+}
+
+// limitedBody notes in the context that a body without a length went over its limit:
+// the CSRF check, which reads the form first, then answers 413 rather than "no token".
+type limitedBody struct {
+	io.ReadCloser
+	c echo.Context
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		b.c.Set("body_too_large", true)
+	}
+	return n, err
 }
 
 // negotiateLang picks the language from the "lang" cookie, then Accept-Language.
@@ -129,6 +147,16 @@ func langOf(c echo.Context) string {
 		return l
 	}
 	return i18n.Langs[0]
+}
+
+// loadSession loads the request's session (scs) and notes that it has one: the error
+// page of a request refused before this middleware ran (a body over its limit) must not
+// touch the session, which scs would answer with a panic.
+func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
+	return echo.WrapMiddleware(s.sessions.LoadAndSave)(func(c echo.Context) error {
+		c.Set("session_loaded", true)
+		return next(c)
+	})
 }
 
 // userIDFromSession reads the signed-in user id from encoded session data, so that

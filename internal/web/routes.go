@@ -27,6 +27,9 @@ func (s *Server) routes(e *echo.Echo) {
 		CookieMaxAge:   12 * 3600,
 		Skipper:        func(c echo.Context) bool { return c.Get("api_token") == true },
 		ErrorHandler: func(err error, c echo.Context) error {
+			if c.Get("body_too_large") == true { // the form was cut before its token
+				return &model.Error{Code: model.ETooLarge, Message: "error.body_too_large", Err: err}
+			}
 			return &model.Error{Code: model.EForbidden, Message: "error.csrf", Err: err}
 		},
 	}
@@ -54,7 +57,7 @@ func (s *Server) routes(e *echo.Echo) {
 	}))
 	small := bodyLimit(1 << 20)
 	upload := bodyLimit(s.maxBody + 1<<20)
-	sessions := echo.WrapMiddleware(s.sessions.LoadAndSave)
+	sessions := s.loadSession
 
 	// Operations: no session, no CSRF.
 	e.GET("/healthz", s.handleHealthz)
@@ -118,7 +121,10 @@ func (s *Server) routes(e *echo.Echo) {
 	doorStaff.GET("/:id", s.handleDoorStaffPage)
 
 	// Staff: any signed-in role (door included).
-	staff := e.Group("/admin", sessions, s.loadUser, csrf, requireRole(model.RoleDoor))
+	// The body limit comes first in every /admin group: the CSRF check reads the form, and
+	// it runs before requireRole, so a limit set on the route alone would let anyone make
+	// the server read (and spool to disk) a multipart body of any size.
+	staff := e.Group("/admin", small, sessions, s.loadUser, csrf, requireRole(model.RoleDoor))
 	staff.GET("", s.handleDashboard, small)
 	staff.GET("/account", s.handleAccount, small)
 	staff.POST("/account/tokens", s.handleCreateToken, small)
@@ -126,7 +132,11 @@ func (s *Server) routes(e *echo.Echo) {
 	staff.POST("/account/sign-out-everywhere", s.handleSignOutEverywhere, small)
 
 	// Organizers (and admins): events, documents, mailbox.
-	org := e.Group("/admin", sessions, s.loadUser, csrf, requireRole(model.RoleOrganizer))
+	org := e.Group("/admin", small, sessions, s.loadUser, csrf, requireRole(model.RoleOrganizer))
+	// Uploads have their own, larger limits, set first for the same reason.
+	orgUpload := func(limit echo.MiddlewareFunc) *echo.Group {
+		return e.Group("/admin", limit, sessions, s.loadUser, csrf, requireRole(model.RoleOrganizer))
+	}
 	org.GET("/events/new", s.handleEventNew, small)
 	org.POST("/events", s.handleEventCreate, small)
 	org.GET("/events/:id", s.handleEventAdmin, small)
@@ -137,7 +147,7 @@ func (s *Server) routes(e *echo.Echo) {
 	org.POST("/events/:id/agenda/:item", s.handleAgendaUpdate, small)
 	org.POST("/events/:id/agenda/:item/move", s.handleAgendaMove, small)
 	org.POST("/events/:id/agenda/:item/delete", s.handleAgendaDelete, small)
-	org.POST("/events/:id/documents", s.handleDocumentUpload, upload)
+	orgUpload(upload).POST("/events/:id/documents", s.handleDocumentUpload)
 	org.POST("/events/:id/documents/:doc/delete", s.handleDocumentDelete, small)
 	org.GET("/events/:id/registrations", s.handleRegistrations, small)
 	org.GET("/events/:id/registrations.csv", s.handleRegistrationsCSV, small)
@@ -207,7 +217,7 @@ func (s *Server) routes(e *echo.Echo) {
 	org.GET("/contacts/new", s.handleContactNew, small)
 	org.POST("/contacts", s.handleContactCreate, small)
 	org.GET("/contacts/import", s.handleContactImportForm, small)
-	org.POST("/contacts/import", s.handleContactImportUpload, importBody)
+	orgUpload(importBody).POST("/contacts/import", s.handleContactImportUpload)
 	org.GET("/contacts/import/:key", s.handleContactImportPreview, small)
 	org.POST("/contacts/import/:key", s.handleContactImportRun, small)
 	org.GET("/contacts/:id", s.handleContact, small)
@@ -218,7 +228,7 @@ func (s *Server) routes(e *echo.Echo) {
 	org.POST("/contacts/:id/erase", s.handleContactErase, small)
 
 	// Administrators: accounts and organization settings.
-	adm := e.Group("/admin", sessions, s.loadUser, csrf, requireRole(model.RoleAdmin))
+	adm := e.Group("/admin", small, sessions, s.loadUser, csrf, requireRole(model.RoleAdmin))
 	adm.GET("/users", s.handleUsers, small)
 	adm.GET("/users/new", s.handleUserNew, small)
 	adm.POST("/users", s.handleUserCreate, small)

@@ -197,7 +197,7 @@ func (s *Server) page(c echo.Context, title string) *Page {
 	} else {
 		p.Org = &model.Settings{Name: "Relais"}
 	}
-	if s.sessions != nil {
+	if s.sessions != nil && c.Get("session_loaded") == true {
 		ctx := c.Request().Context()
 		if f := s.sessions.PopString(ctx, "flash"); f != "" {
 			p.Flash, p.FlashKind = f, s.sessions.PopString(ctx, "flash_kind")

@@ -7,9 +7,12 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -65,7 +68,8 @@ func URL(t testing.TB, driver string) string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
+		tmpl := migratedTemplate(t)
+		if _, err := admin.Exec("CREATE DATABASE " + name + " TEMPLATE " + tmpl); err != nil {
 			admin.Close()
 			t.Fatalf("create database: %v", err)
 		}
@@ -96,4 +100,64 @@ func Open(t testing.TB, driver string) *store.Store {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// template is a migrated PostgreSQL database that test databases are copied from, made
+// once per test process: copying it is much faster than migrating every database.
+var template struct {
+	once sync.Once
+	name string
+	err  error
+}
+
+func migratedTemplate(t testing.TB) string {
+	template.once.Do(func() {
+		b := make([]byte, 6)
+		rand.Read(b)
+		name := fmt.Sprintf("relais_tmpl_%d_%s", os.Getpid(), hex.EncodeToString(b))
+		admin, err := sql.Open("pgx", PostgresAdminURL())
+		if err != nil {
+			template.err = err
+			return
+		}
+		defer admin.Close()
+		// Templates of test processes that have ended are dropped (their pid is in the name).
+		rows, err := admin.Query("SELECT datname FROM pg_database WHERE datname LIKE 'relais_tmpl_%'")
+		if err == nil {
+			var old []string
+			for rows.Next() {
+				var n string
+				if rows.Scan(&n) == nil {
+					old = append(old, n)
+				}
+			}
+			rows.Close()
+			for _, n := range old {
+				parts := strings.Split(n, "_")
+				if len(parts) == 4 {
+					if _, err := os.Stat("/proc/" + parts[2]); os.IsNotExist(err) {
+						admin.Exec("DROP DATABASE IF EXISTS " + n)
+					}
+				}
+			}
+		}
+		if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
+			template.err = err
+			return
+		}
+		u, _ := url.Parse(PostgresAdminURL())
+		u.Path = "/" + name
+		st, err := store.Open(context.Background(), u.String())
+		if err != nil {
+			template.err = err
+			return
+		}
+		template.err = st.Migrate(context.Background())
+		st.Close()
+		template.name = name
+	})
+	if template.err != nil {
+		t.Fatalf("migrated template database: %v", template.err)
+	}
+	return template.name
 }
