@@ -627,3 +627,45 @@ func TestBadInputHTMLInTextShownToStaff(t *testing.T) {
 		t.Errorf("contact export: %q, raw markup %v", r.Header.Get("Content-Type"), strings.Contains(r.body, "<script>"))
 	}
 }
+
+// A door link sees and changes its own event only, even when the path is its own event's
+// and the ticket, registration or name belongs to another.
+func TestBadInputDoorLinkStaysInItsEvent(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	ctx := context.Background()
+	a, b := authzEvent(e, "A"), authzEvent(e, "B")
+	org := doorByToken(e, e.token(model.RoleOrganizer))
+	if r := org.call("POST", "/api/v1/events/"+itoa(b.ev.ID)+"/checkins", doorScan(b.victim.TicketCode, "b-in-1", "Accueil B")); r.StatusCode != http.StatusOK {
+		t.Fatalf("check-in at B: %d %s", r.StatusCode, r.body)
+	}
+	door := doorByLink(e, a.link.Token)
+	base := "/api/v1/events/" + itoa(a.ev.ID)
+	calls := []struct{ method, path, body string }{
+		{"POST", base + "/checkins", doorScan(b.holder.TicketCode, "a-x-1", "Accueil A")},
+		{"POST", base + "/checkins", doorScan(b.holder.Reference, "a-x-2", "Accueil A")},
+		{"POST", base + "/checkins/batch", `{"scans":[` + doorScan(b.holder.TicketCode, "a-x-3", "Accueil A") + `]}`},
+		{"DELETE", base + "/checkins/" + itoa(b.victim.ID), ""},
+		{"GET", base + "/search?q=" + url.QueryEscape(b.holderC.LastName), ""},
+		{"GET", base + "/roster", ""},
+	}
+	for _, c := range calls {
+		r := door.call(c.method, c.path, c.body)
+		if r.StatusCode >= 500 {
+			t.Errorf("%s %s: %d", c.method, c.path, r.StatusCode)
+		}
+		for _, m := range b.markers {
+			if strings.Contains(r.body, m) {
+				t.Errorf("%s %s (%d) shows %q of the other event", c.method, c.path, r.StatusCode, m)
+			}
+		}
+	}
+	for _, reg := range []*model.Registration{b.holder, b.victim} {
+		got, err := e.app.Store.FindRegistration(ctx, reg.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (reg == b.holder) != (got.CheckedInAt == nil) {
+			t.Errorf("registration %d of B changed through A's door link: checked in %v", reg.ID, got.CheckedInAt)
+		}
+	}
+}
