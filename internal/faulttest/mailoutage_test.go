@@ -68,7 +68,7 @@ func TestMailOutageRetriedAndPermanentFailureShown(t *testing.T) {
 	took := each("retries of temporary refusals", 10*time.Second, func(m model.Message) bool {
 		return m.Status == model.MessageQueued && m.Attempts >= 2 && strings.Contains(m.LastError, "451")
 	})
-	t.Logf("451: every confirmation tried twice and queued again within %s", took.Round(time.Millisecond))
+	t.Logf("451: every confirmation tried twice and queued again within %s, last error %q", took.Round(time.Millisecond), byAddress()[emails[0]].LastError)
 
 	// 2. The server is down: still queued, tried again, the failure to connect recorded.
 	smtp.Down()
@@ -115,6 +115,7 @@ func TestMailOutageRetriedAndPermanentFailureShown(t *testing.T) {
 		failed = byAddress()[unknown]
 		return failed.Status == model.MessageFailed, fmt.Sprintf("%s, %d attempts, %q", failed.Status, failed.Attempts, failed.LastError)
 	})
+	t.Logf("550: failed after %d attempt, last error %q", failed.Attempts, failed.LastError)
 	if failed.Attempts != 1 || !strings.Contains(failed.LastError, "550") || !strings.Contains(failed.LastError, "No such user here") {
 		t.Errorf("failed message: %d attempts, last error %q; want 1 attempt and the server's 550 answer", failed.Attempts, failed.LastError)
 	}

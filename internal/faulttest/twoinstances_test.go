@@ -61,6 +61,7 @@ func TestTwoInstancesOnePostgres(t *testing.T) {
 			}
 		}()
 	}
+	started := time.Now()
 	for i := range people {
 		work <- i
 	}
@@ -75,6 +76,7 @@ func TestTwoInstancesOnePostgres(t *testing.T) {
 	if t.Failed() {
 		t.FailNow()
 	}
+	t.Logf("%d registrations through both instances in %s", people, time.Since(started).Round(time.Millisecond))
 
 	// The capacity held.
 	status := map[string]int{}
@@ -109,6 +111,7 @@ func TestTwoInstancesOnePostgres(t *testing.T) {
 	}
 	var mu sync.Mutex
 	results2 := map[string][]string{} // code → result on each instance
+	started = time.Now()
 	for _, code := range codes {
 		start := make(chan struct{})
 		for n, p := range instances {
@@ -148,10 +151,11 @@ func TestTwoInstancesOnePostgres(t *testing.T) {
 	if admitted != capacity {
 		t.Errorf("%d admissions, want %d", admitted, capacity)
 	}
+	t.Logf("%d tickets scanned on both instances at once in %s: %d admitted", len(codes), time.Since(started).Round(time.Millisecond), admitted)
 
 	// Every confirmation and waitlist email went out once, whichever worker sent it.
 	st := openStore(t, db)
-	waitFor(t, 30*time.Second, "the outbox drained by both workers", func() (bool, string) {
+	drained := waitFor(t, 30*time.Second, "the outbox drained by both workers", func() (bool, string) {
 		if n := len(smtp.Received()); n < people {
 			return false, fmt.Sprintf("%d of %d emails delivered", n, people)
 		}
@@ -160,6 +164,7 @@ func TestTwoInstancesOnePostgres(t *testing.T) {
 		}
 		return true, ""
 	})
+	t.Logf("outbox drained %s after the check-ins", drained.Round(time.Millisecond))
 	settle(smtp)
 	got := deliveries(smtp)
 	for i := range people {

@@ -305,6 +305,8 @@ type authzMatrix struct {
 	callers    map[string]*authzCaller
 }
 
+// TestAuthzMatrix runs on SQLite only: the guards do not depend on the database, and
+// the flows behind them run on both elsewhere.
 func TestAuthzMatrix(t *testing.T) {
 	e, echoE := authzNewEnv(t, "sqlite", nil, func(c *config.Config) {
 		c.CoverageCheck = false // the recheck route would fetch a page on the Internet

@@ -41,6 +41,9 @@ const journeyCSV = "Prénom;Nom;Courriel;Téléphone;Nom du blog;Facebook;Étiqu
 	"Tchilabalo;Bakali;tchila@example.tg;91 22 33 44;Kara Infos;tchila.kara;journée2017, kara\n" +
 	"Afi;Mensah;afi@example.tg;;Afi Digital;;journée2017\n"
 
+// journeyStepTimeout bounds each step, well within browsertest.New's limit for the test.
+const journeyStepTimeout = 10 * time.Second
+
 // journey holds what the steps share.
 type journey struct {
 	t     *testing.T
@@ -53,9 +56,14 @@ type journey struct {
 // they fail, and otherwise saves a screenshot named after the step and logs its time.
 func (j *journey) step(ctx context.Context, name string, actions ...chromedp.Action[chromedp.Void]) {
 	j.t.Helper()
-	if err := chromedp.Do(ctx, actions...); err != nil {
+	// A step that waits in vain fails alone, early enough for the page to be saved.
+	sctx, cancel := context.WithTimeout(ctx, journeyStepTimeout)
+	defer cancel()
+	if err := chromedp.Do(sctx, actions...); err != nil {
+		loc, _ := chromedp.Run(ctx, chromedp.Location())
+		body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
 		browsertest.Screenshot(j.t, ctx, "failed-"+name)
-		j.t.Fatalf("step %s: %v", name, err)
+		j.t.Fatalf("step %s: %v\non %s:\n%s", name, err, loc, snippet(body))
 	}
 	browsertest.Screenshot(j.t, ctx, name)
 	now := time.Now()
@@ -419,7 +427,9 @@ func TestBrowserJourney(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("f-body"), "Bonjour {first_name},\n\nMerci d’avoir participé à {event_title}. "+
 			"Si vous avez publié sur la session, indiquez-nous le lien ici : [signaler mes publications]({coverage_url})."),
 	)
-	j.contains(orga, `#f-segment option[value="attended"]`, "(1)")
+	if opt, _ := chromedp.Run(orga, chromedp.TextContent(chromedp.CSS(`#f-segment option[value="attended"]`))); !strings.HasSuffix(opt, "– 1") {
+		t.Fatalf("the attended segment is offered as %q", opt)
+	}
 	j.step(orga, "14-campaign-preview",
 		chromedp.Submit(chromedp.ID("f-subject")),
 		chromedp.WaitVisible(chromedp.CSS(`#send form[action$="/send"] button`)),
