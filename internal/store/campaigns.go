@@ -172,10 +172,10 @@ func (r *CampaignRecipient) Name() string {
 
 // RecipientFilter narrows SegmentRecipients.
 type RecipientFilter struct {
-	AfterContactID int64  // keyset pagination: contacts with a greater id
-	ContactID      int64  // only this contact (a chosen preview recipient)
-	Limit          int    // 0: no limit
-	Unqueued       int64  // only contacts without a message of this campaign yet
+	AfterContactID int64 // keyset pagination: contacts with a greater id
+	ContactID      int64 // only this contact (a chosen preview recipient)
+	Limit          int   // 0: no limit
+	Unqueued       int64 // only contacts without a message of this campaign yet
 }
 
 var activeStatuses = []model.RegistrationStatus{model.RegConfirmed, model.RegWaitlisted, model.RegPending}

@@ -65,7 +65,7 @@ func TestBrowserCampaignSendsAndShowsProgress(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n, err := mail.NewWorker(e.app.Store, keep, mail.WorkerOptions{}).RunOnce(context.Background()); err != nil || n != 2 {
+	if n, err := mail.NewWorker(e.app.Store, keep, mail.WorkerOptions{}).RunOnce(context.Background()); err != nil || n < 2 {
 		t.Fatalf("worker: %d %v", n, err)
 	}
 	err = chromedp.Do(ctx, chromedp.Poll[chromedp.Void](`document.querySelector('[data-count="sent"]').textContent === "2" &&
