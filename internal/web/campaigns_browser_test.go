@@ -47,6 +47,9 @@ func TestBrowserCampaignSendsAndShowsProgress(t *testing.T) {
 	if !strings.Contains(text, "tel que Kafui Test") || !strings.Contains(text, "Merci Kafui !") {
 		t.Fatalf("preview: %s", text)
 	}
+	// Submit rather than Click: a synthetic click right after the scroll may be routed to
+	// the sandboxed preview frame (an out-of-process frame whose position the browser has
+	// not updated yet); a person's click is not affected.
 	err = chromedp.Do(ctx,
 		chromedp.Submit(chromedp.CSS(`form[action$="/send"] button`)),
 		chromedp.WaitVisible(chromedp.ID("campaign-progress")),

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -59,7 +61,13 @@ func (j *journey) step(ctx context.Context, name string, actions ...chromedp.Act
 	// A step that waits in vain fails alone, early enough for the page to be saved.
 	sctx, cancel := context.WithTimeout(ctx, journeyStepTimeout)
 	defer cancel()
-	if err := chromedp.Do(sctx, actions...); err != nil {
+	// Several windows are open (one per person): the one acting comes to the front, as
+	// a window that is covered gets no frames and clicks on it can miss after a scroll.
+	front := chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, page.BringToFront, cdp.Empty{})
+		return err
+	})
+	if err := chromedp.Do(sctx, append([]chromedp.Action[chromedp.Void]{front}, actions...)...); err != nil {
 		loc, _ := chromedp.Run(ctx, chromedp.Location())
 		body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
 		browsertest.Screenshot(j.t, ctx, "failed-"+name)
@@ -69,6 +77,19 @@ func (j *journey) step(ctx context.Context, name string, actions ...chromedp.Act
 	now := time.Now()
 	j.t.Logf("step %-24s %6d ms (total %6d ms)", name, now.Sub(j.last).Milliseconds(), now.Sub(j.start).Milliseconds())
 	j.last = now
+}
+
+// journeyClick clicks the first element matching a CSS selector as a person does, once
+// it is in view and the browser has drawn it there. Chromium routes a click by the last
+// frame it drew: right after a scroll, a click can go to the sandboxed mail preview
+// (a frame of its own process) that was under the pointer before the scroll, and be lost.
+func journeyClick(css string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.ScrollIntoView(chromedp.CSS(css)),
+		chromedp.Evaluate[chromedp.Void](`new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() => done())))`,
+			chromedp.EvalAwaitPromise),
+		chromedp.Click(chromedp.CSS(css)),
+	)
 }
 
 // text reads the text of the first element matching a CSS selector, failing the test
@@ -227,7 +248,7 @@ func TestBrowserJourney(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("f-password"), "correct horse battery"),
 		chromedp.Submit(chromedp.ID("f-password")),
 		chromedp.WaitVisible(chromedp.CSS(`a[href="/admin/events/new"]`)),
-		chromedp.Click(chromedp.CSS(`a[href="/admin/events/new"]`)),
+		journeyClick(`a[href="/admin/events/new"]`),
 		chromedp.WaitVisible(chromedp.ID("f-title")),
 		chromedp.SendKeys(chromedp.ID("f-title"), "Journée des blogueurs"),
 		chromedp.SendKeys(chromedp.ID("f-theme"), "Le numérique au service de tous"),
@@ -240,7 +261,7 @@ func TestBrowserJourney(t *testing.T) {
 	j.step(orga, "02-event-published",
 		chromedp.Submit(chromedp.ID("f-title")),
 		chromedp.WaitVisible(chromedp.CSS(`button[value="published"]`)),
-		chromedp.Click(chromedp.CSS(`button[value="published"]`)),
+		journeyClick(`button[value="published"]`),
 		chromedp.WaitVisible(chromedp.CSS(`h1 .badge.published`)),
 	)
 	j.contains(orga, ".flash.ok", "publiée")
@@ -264,7 +285,7 @@ func TestBrowserJourney(t *testing.T) {
 	j.step(orga, "03-import-preview",
 		chromedp.Navigate(base+"/admin/contacts"),
 		chromedp.WaitVisible(chromedp.CSS(`a[href="/admin/contacts/import"]`)),
-		chromedp.Click(chromedp.CSS(`a[href="/admin/contacts/import"]`)),
+		journeyClick(`a[href="/admin/contacts/import"]`),
 		chromedp.WaitVisible(chromedp.ID("f-file")),
 		chromedp.SetUploadFiles(chromedp.ID("f-file"), []string{csv}),
 		chromedp.Submit(chromedp.ID("f-file")),
@@ -297,7 +318,7 @@ func TestBrowserJourney(t *testing.T) {
 	j.step(orga, "05-invitations-sent",
 		chromedp.Navigate(admin),
 		chromedp.WaitVisible(chromedp.CSS(`a[href$="/invitations"]`)),
-		chromedp.Click(chromedp.CSS(`a[href$="/invitations"]`)),
+		journeyClick(`a[href$="/invitations"]`),
 		chromedp.WaitVisible(chromedp.ID("f-tag")),
 		chromedp.SendKeys(chromedp.ID("f-tag"), "journée2017"),
 		chromedp.SendKeys(chromedp.ID("f-note"), "Votre regard de blogueur nous intéresse."),
@@ -335,8 +356,8 @@ func TestBrowserJourney(t *testing.T) {
 	}
 	j.contains(essoweCtx, ".note blockquote", "Votre regard de blogueur nous intéresse.")
 	j.step(essoweCtx, "07-ticket-confirmed",
-		chromedp.Click(chromedp.ID("f-consent")),
-		chromedp.Click(chromedp.CSS("#accepter button.wide")),
+		journeyClick("#f-consent"),
+		journeyClick("#accepter button.wide"),
 		chromedp.WaitVisible(chromedp.CSS(".badge.r-confirmed")),
 		chromedp.WaitVisible(chromedp.CSS(".qr img")),
 	)
@@ -361,11 +382,11 @@ func TestBrowserJourney(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("f-email"), "kossi@example.org"),
 		chromedp.SendKeys(chromedp.ID("f-phone"), "92 33 44 55"),
 		chromedp.SendKeys(chromedp.ID("f-outlet"), "Kossi Tech"),
-		chromedp.Click(chromedp.ID("f-consent")),
+		journeyClick("#f-consent"),
 	)
 	j.contains(kossiCtx, "#inscription .alert.info", "liste d’attente")
 	j.step(kossiCtx, "09-waitlisted",
-		chromedp.Click(chromedp.CSS("#inscription button.wide")),
+		journeyClick("#inscription button.wide"),
 		chromedp.WaitVisible(chromedp.CSS(".badge.r-waitlisted")),
 	)
 	if got := j.text(kossiCtx, ".badge.r-waitlisted"); got != "Liste d’attente" {
@@ -420,7 +441,7 @@ func TestBrowserJourney(t *testing.T) {
 	j.step(orga, "13-campaign-form",
 		chromedp.Navigate(admin+"/campaigns"),
 		chromedp.WaitVisible(chromedp.CSS(`a[href$="/campaigns/new"]`)),
-		chromedp.Click(chromedp.CSS(`a[href$="/campaigns/new"]`)),
+		journeyClick(`a[href$="/campaigns/new"]`),
 		chromedp.WaitVisible(chromedp.ID("f-segment")),
 		chromedp.SetValue(chromedp.ID("f-segment"), string(model.SegAttended)),
 		chromedp.SendKeys(chromedp.ID("f-subject"), "Merci d’être venu·e, {first_name}"),
@@ -436,7 +457,7 @@ func TestBrowserJourney(t *testing.T) {
 	)
 	j.contains(orga, "#preview", "Essowè Pali", "Merci d’être venu·e, Essowè")
 	j.step(orga, "15-campaign-sent",
-		chromedp.Click(chromedp.CSS(`#send form[action$="/send"] button`)),
+		journeyClick(`#send form[action$="/send"] button`),
 		chromedp.WaitVisible(chromedp.ID("campaign-progress")),
 	)
 	j.contains(orga, ".flash.ok", "Relance en cours d’envoi")
@@ -478,7 +499,7 @@ func TestBrowserJourney(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("f-reach"), "2 500"),
 	)
 	j.step(essoweCtx, "18-coverage-sent",
-		chromedp.Click(chromedp.CSS(`#couverture button[type="submit"]`)),
+		journeyClick(`#couverture button[type="submit"]`),
 		chromedp.WaitVisible(chromedp.CSS(`#couverture .flash.ok`)),
 	)
 	j.contains(essoweCtx, "#couverture", "1 lien enregistré", article)
@@ -491,7 +512,7 @@ func TestBrowserJourney(t *testing.T) {
 	j.step(orga, "19-report",
 		chromedp.Navigate(admin),
 		chromedp.WaitVisible(chromedp.CSS(`a[href$="/report"]`)),
-		chromedp.Click(chromedp.CSS(`a[href$="/report"]`)),
+		journeyClick(`a[href$="/report"]`),
 		chromedp.WaitVisible(chromedp.ID("report-coverage")),
 	)
 	j.contains(orga, "#report-coverage", "Essowè Pali", "Le blog d’Essowè", article)
