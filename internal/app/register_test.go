@@ -286,3 +286,16 @@ func TestPhoneAndContactNormalised(t *testing.T) {
 		}
 	}
 }
+
+func TestCommonPasswordsRefused(t *testing.T) {
+	for _, pw := range []string{"azertyuiop", "Motdepasse2026", "aaaaaaaaaaaa", "0123456789", "Soleil123!", "qwertyuiopas"} {
+		if app.ValidatePassword(pw) != "error.password_common" {
+			t.Errorf("%q accepted", pw)
+		}
+	}
+	for _, pw := range []string{"la pirogue de Kossi", "correct horse battery"} {
+		if msg := app.ValidatePassword(pw); msg != "" {
+			t.Errorf("%q refused: %s", pw, msg)
+		}
+	}
+}

@@ -68,6 +68,12 @@ func (rateLimit) TableName() string { return "rate_limits" }
 // within limit, and if not when the window ends. Counters live in the database so that
 // every instance shares them.
 func (s *Store) HitRateLimit(ctx context.Context, key string, limit int, window time.Duration) (bool, time.Duration, error) {
+	_, ok, wait, err := s.HitRateLimitN(ctx, key, limit, window)
+	return ok, wait, err
+}
+
+// HitRateLimitN is HitRateLimit that also returns how many hits the window holds now.
+func (s *Store) HitRateLimitN(ctx context.Context, key string, limit int, window time.Duration) (int, bool, time.Duration, error) {
 	now := s.Now()
 	var out rateLimit
 	err := s.Tx(ctx, func(tx *Store) error {
@@ -89,12 +95,12 @@ func (s *Store) HitRateLimit(ctx context.Context, key string, limit int, window 
 		return tx.db.Save(&out).Error
 	})
 	if err != nil {
-		return true, 0, wrap(err, "count rate")
+		return 0, true, 0, wrap(err, "count rate")
 	}
 	if out.Count > limit {
-		return false, window - now.Sub(out.WindowStart), nil
+		return out.Count, false, window - now.Sub(out.WindowStart), nil
 	}
-	return true, 0, nil
+	return out.Count, true, 0, nil
 }
 
 // ResetRateLimit forgets a key's counter (after a successful login, for instance).

@@ -1,8 +1,11 @@
 package web
 
 import (
+	"context"
 	"fmt"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -13,6 +16,31 @@ import (
 )
 
 const loginWindow = 15 * time.Minute
+
+// loginFailures reads how many failed sign-ins a key has had recently, and the last one.
+func (s *Server) loginFailures(ctx context.Context, key string, now time.Time) (int, time.Time) {
+	v, found, err := s.app.Store.GetValue(ctx, "lastfail:"+key)
+	if err != nil || !found {
+		return 0, time.Time{}
+	}
+	n, ts, _ := strings.Cut(v, "|")
+	failures, err1 := strconv.Atoi(n)
+	last, err2 := time.Parse(time.RFC3339Nano, ts)
+	if err1 != nil || err2 != nil || now.Sub(last) > loginWindow {
+		return 0, time.Time{}
+	}
+	return failures, last
+}
+
+// loginDelay is how long an attempt must wait after the previous failure: none after
+// the first three failures, then 1 s, 2 s, 4 s… capped at the window.
+func loginDelay(failures int) time.Duration {
+	if failures < 3 {
+		return 0
+	}
+	d := time.Second << min(failures-3, 10)
+	return min(d, loginWindow)
+}
 
 func (s *Server) handleLoginForm(c echo.Context) error {
 	if currentUser(c) != nil {
@@ -34,26 +62,47 @@ func (s *Server) handleLogin(c echo.Context) error {
 	p.NoIndex = true
 	p.Form.Values["email"] = email
 	p.Form.Values["next"] = safeNext(c.FormValue("next"))
-	for _, key := range []string{"login:ip:" + c.RealIP(), "login:account:" + email} {
+	keys := []string{"login:ip:" + c.RealIP(), "login:account:" + email}
+	now := s.app.Now()
+	for _, key := range keys {
 		ok, wait, err := s.app.Store.HitRateLimit(ctx, key, s.cfg.LoginRate, loginWindow)
 		if err != nil {
 			return err
 		}
+		if ok {
+			// Growing delays: after a few failures, each attempt must wait longer after the
+			// previous failure (1 s, 2 s, 4 s, … up to the window), so guessing slows down
+			// long before the hard limit.
+			if failures, last := s.loginFailures(ctx, key, now); failures > 0 {
+				if until := last.Add(loginDelay(failures)); now.Before(until) {
+					ok, wait = false, until.Sub(now)
+				}
+			}
+		}
 		if !ok {
-			mins := int(wait.Minutes()) + 1
-			c.Response().Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds())+1))
-			p.Form.Error = s.i18n.N(langOf(c), "login.rate_limited", mins)
+			secs := int(math.Ceil(wait.Seconds()))
+			c.Response().Header().Set("Retry-After", fmt.Sprint(secs))
+			if wait < time.Minute {
+				p.Form.Error = s.i18n.N(langOf(c), "login.slow_down", secs)
+			} else {
+				p.Form.Error = s.i18n.N(langOf(c), "login.rate_limited", int(math.Ceil(wait.Minutes())))
+			}
 			return s.render(c, http.StatusTooManyRequests, "login", p)
 		}
 	}
 	u, err := s.app.Authenticate(ctx, email, password)
 	if model.ErrorCode(err) == model.EUnauthorized {
+		for _, key := range keys {
+			failures, _ := s.loginFailures(ctx, key, now)
+			_ = s.app.Store.SetValue(ctx, "lastfail:"+key, fmt.Sprintf("%d|%s", failures+1, now.Format(time.RFC3339Nano)))
+		}
 		p.Form.Error = p.T("error.login_failed")
 		return s.render(c, http.StatusUnauthorized, "login", p)
 	} else if err != nil {
 		return err
 	}
 	_ = s.app.Store.ResetRateLimit(ctx, "login:account:"+email)
+	_, _ = s.app.Store.DeleteValue(ctx, "lastfail:login:account:"+email)
 	// A new session id at login defeats session fixation.
 	if err := s.sessions.RenewToken(ctx); err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"relais/internal/model"
 	"relais/internal/store/storetest"
@@ -112,17 +113,35 @@ func TestSetupOnceThenRefused(t *testing.T) {
 	}
 }
 
+// TestLoginRateLimit: after three failures each attempt waits longer (1 s, 2 s, 4 s…),
+// and the hard limit per window still applies; counters are per account and per address.
 func TestLoginRateLimit(t *testing.T) {
 	e := newEnv(t, "sqlite")
+	now := time.Now().UTC()
+	clock := func() time.Time { return now }
+	e.app.Now, e.app.Store.Now = clock, clock
 	c := e.client()
-	var r *resp
-	for i := 0; i <= e.cfg.LoginRate; i++ {
-		r = c.post("/login", "/login", url.Values{"email": {"x@example.tg"}, "password": {"nope nope nope"}})
+	try := func() *resp {
+		return c.post("/login", "/login", url.Values{"email": {"x@example.tg"}, "password": {"nope nope nope"}})
 	}
-	expect(t, r, http.StatusTooManyRequests, "Trop de tentatives de connexion")
+	for i := 0; i < 3; i++ {
+		expect(t, try(), http.StatusUnauthorized, "Adresse e-mail ou mot de passe incorrect.")
+	}
+	r := try()
+	expect(t, r, http.StatusTooManyRequests, "Patientez 1 seconde")
 	if r.Header.Get("Retry-After") == "" {
 		t.Fatal("no Retry-After")
 	}
+	now = now.Add(1100 * time.Millisecond)
+	expect(t, try(), http.StatusUnauthorized)
+	expect(t, try(), http.StatusTooManyRequests, "Patientez 2 secondes")
+	// Waiting each delay out, the attempts reach the hard limit of the window.
+	var last *resp
+	for i := 0; i < e.cfg.LoginRate; i++ {
+		now = now.Add(time.Minute)
+		last = try()
+	}
+	expect(t, last, http.StatusTooManyRequests, "Trop de tentatives de connexion")
 }
 
 func TestAdminManagesUsers(t *testing.T) {
