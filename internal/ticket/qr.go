@@ -96,14 +96,20 @@ func decodeQRImage(img image.Image) (text string, err error) {
 		gozxing.NewHybridBinarizer,
 		gozxing.NewGlobalHistgramBinarizer,
 	}
-	for _, binarizer := range binarizers {
-		bitmap, err := gozxing.NewBinaryBitmap(binarizer(source))
-		if err != nil {
-			continue
-		}
-		result, err := reader.Decode(bitmap, hints)
-		if err == nil {
-			return result.GetText(), nil
+	// The finder-pattern search fails on rare codes even in a clean image (about 1 in 600
+	// ticket codes here); a screenshot or a printout is read with the pure-barcode hint,
+	// which locates the code from its bounds instead.
+	pure := map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true, gozxing.DecodeHintType_PURE_BARCODE: true}
+	for _, h := range []map[gozxing.DecodeHintType]any{hints, pure} {
+		for _, binarizer := range binarizers {
+			bitmap, err := gozxing.NewBinaryBitmap(binarizer(source))
+			if err != nil {
+				continue
+			}
+			result, err := reader.Decode(bitmap, h)
+			if err == nil {
+				return result.GetText(), nil
+			}
 		}
 	}
 	return "", ErrNoQRCode
