@@ -104,7 +104,8 @@ func (in *ContactInput) validate(f map[string]string) {
 	} else {
 		in.BlogURL = u
 	}
-	if a := strings.TrimSpace(in.Audience); a != "" {
+	in.Audience = strings.TrimSpace(in.Audience)
+	if a := in.Audience; a != "" {
 		if n, ok := parseCount(a); !ok {
 			f["audience"] = "error.number"
 		} else {
