@@ -2,12 +2,16 @@ package ticket
 
 import (
 	"bytes"
+	"compress/zlib"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"image"
 	_ "image/jpeg" // photos from the door page
 	_ "image/png"
 	"io"
+	"sync"
 
 	"github.com/makiuchi-d/gozxing"
 	gozxingqr "github.com/makiuchi-d/gozxing/qrcode"
@@ -45,11 +49,96 @@ func QRPNG(content string, size int) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ticket: encode QR: %w", err)
 	}
-	png, err := q.PNG(size)
-	if err != nil {
-		return nil, fmt.Errorf("ticket: encode QR PNG: %w", err)
+	return encodeBitmapPNG(q.Bitmap(), size)
+}
+
+// encodeBitmapPNG writes a QR bitmap (quiet zone included, true = dark) as a
+// size×size PNG with a black and white palette, 1 bit per pixel, each module a whole number of
+// pixels and the rest of the square left white around it. It writes the rows
+// directly and compresses them at the fastest level: image/png's generic path
+// reads every pixel through an interface and took most of a registration's CPU.
+func encodeBitmapPNG(bm [][]bool, size int) ([]byte, error) {
+	n := len(bm)
+	if n == 0 {
+		return nil, errors.New("ticket: empty QR bitmap")
 	}
-	return png, nil
+	scale := size / n
+	if scale < 1 {
+		return nil, fmt.Errorf("ticket: QR size %d too small for %d modules", size, n)
+	}
+	offset := (size - n*scale) / 2
+	stride := (size + 7) / 8
+	var raw bytes.Buffer
+	raw.Grow((stride + 1) * size)
+	row := make([]byte, stride+1) // filter byte 0 (none), then the packed pixels
+	white := make([]byte, stride+1)
+	for i := 1; i < len(white); i++ {
+		white[i] = 0xff
+	}
+	for y := 0; y < size; y++ {
+		my := y - offset
+		if my < 0 || my >= n*scale {
+			raw.Write(white)
+			continue
+		}
+		if my%scale == 0 { // a new module row: draw it once, repeat it scale times
+			copy(row, white)
+			for x := 0; x < n*scale; x++ {
+				if bm[my/scale][x/scale] {
+					px := offset + x
+					row[1+px/8] &^= 0x80 >> (px % 8)
+				}
+			}
+		}
+		raw.Write(row)
+	}
+	var z bytes.Buffer
+	zw, _ := zlibPool.Get().(*zlib.Writer)
+	if zw == nil {
+		var err error
+		if zw, err = zlib.NewWriterLevel(&z, zlib.BestSpeed); err != nil {
+			return nil, err
+		}
+	} else {
+		zw.Reset(&z)
+	}
+	defer zlibPool.Put(zw)
+	if _, err := zw.Write(raw.Bytes()); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	var out bytes.Buffer
+	out.Grow(z.Len() + 64)
+	out.WriteString("\x89PNG\r\n\x1a\n")
+	ihdr := make([]byte, 13)
+	binary.BigEndian.PutUint32(ihdr[0:], uint32(size))
+	binary.BigEndian.PutUint32(ihdr[4:], uint32(size))
+	ihdr[8], ihdr[9] = 1, 3 // bit depth 1, palette; compression, filter, interlace 0
+	pngChunk(&out, "IHDR", ihdr)
+	pngChunk(&out, "PLTE", []byte{0, 0, 0, 0xff, 0xff, 0xff}) // 0 black, 1 white
+	pngChunk(&out, "IDAT", z.Bytes())
+	pngChunk(&out, "IEND", nil)
+	return out.Bytes(), nil
+}
+
+// zlibPool keeps compressors between QR codes: each holds several hundred KB.
+var zlibPool sync.Pool
+
+// pngChunk appends one PNG chunk: length, type, data and the CRC of type and data.
+func pngChunk(w *bytes.Buffer, typ string, data []byte) {
+	var hdr [8]byte
+	binary.BigEndian.PutUint32(hdr[:4], uint32(len(data)))
+	copy(hdr[4:], typ)
+	w.Write(hdr[:])
+	w.Write(data)
+	crc := crc32.NewIEEE()
+	crc.Write(hdr[4:])
+	crc.Write(data)
+	var sum [4]byte
+	binary.BigEndian.PutUint32(sum[:], crc.Sum32())
+	w.Write(sum[:])
 }
 
 // DecodeQR finds and reads a QR code in a PNG or JPEG image, typically a
