@@ -52,7 +52,8 @@ func api(c *http.Client, method, u, token string, body any, out any) error {
 
 var csrfRe = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
 
-// formToken loads a page with a cookie-keeping client and returns its CSRF token.
+// formToken loads a page with a cookie-keeping client and returns its CSRF token, or ""
+// when the page holds none (the public event page: its form checks the Origin instead).
 func formToken(c *http.Client, u string) (string, error) {
 	res, err := c.Get(u)
 	if err != nil {
@@ -60,15 +61,26 @@ func formToken(c *http.Client, u string) (string, error) {
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
-	m := csrfRe.FindSubmatch(b)
-	if m == nil {
-		return "", fmt.Errorf("no CSRF token on %s (%d)", u, res.StatusCode)
+	if res.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("GET %s: %d", u, res.StatusCode)
 	}
-	return string(m[1]), nil
+	if m := csrfRe.FindSubmatch(b); m != nil {
+		return string(m[1]), nil
+	}
+	return "", nil
 }
 
+// postForm posts a form as a browser does, with the page's origin.
 func postForm(c *http.Client, u string, v url.Values) (*http.Response, error) {
-	res, err := c.PostForm(u, v)
+	req, err := http.NewRequest("POST", u, strings.NewReader(v.Encode()))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if pu, err := url.Parse(u); err == nil {
+		req.Header.Set("Origin", pu.Scheme+"://"+pu.Host)
+	}
+	res, err := c.Do(req)
 	if err != nil {
 		return nil, err
 	}

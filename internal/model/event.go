@@ -4,6 +4,7 @@ import (
 	"net/mail"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -62,7 +63,7 @@ type Event struct {
 
 // Location returns the event's time zone, UTC when it is unknown.
 func (e *Event) Location() *time.Location {
-	if loc, err := time.LoadLocation(e.Timezone); err == nil {
+	if loc, err := LoadLocation(e.Timezone); err == nil {
 		return loc
 	}
 	return time.UTC
@@ -226,4 +227,21 @@ var AllowedDocumentTypes = map[string]string{
 	"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":         ".xlsx",
 	"application/vnd.oasis.opendocument.text":                                   ".odt",
 	"application/msword": ".doc",
+}
+
+// locations caches time zones: time.LoadLocation reads and parses the zone file on
+// every call, and pages and emails ask for the event's zone many times.
+var locations sync.Map
+
+// LoadLocation is time.LoadLocation with a cache of the zones found.
+func LoadLocation(name string) (*time.Location, error) {
+	if l, ok := locations.Load(name); ok {
+		return l.(*time.Location), nil
+	}
+	l, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, err
+	}
+	locations.Store(name, l)
+	return l, nil
 }

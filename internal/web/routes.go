@@ -25,7 +25,10 @@ func (s *Server) routes(e *echo.Echo) {
 		CookieSecure:   s.secure,
 		CookieSameSite: http.SameSiteLaxMode,
 		CookieMaxAge:   12 * 3600,
-		Skipper:        func(c echo.Context) bool { return c.Get("api_token") == true },
+		Skipper: func(c echo.Context) bool {
+			// A page filled into the page cache carries no token (pagecache.go).
+			return c.Get("api_token") == true || c.Get("page_cacheable") == true
+		},
 		ErrorHandler: func(err error, c echo.Context) error {
 			if c.Get("body_too_large") == true { // the form was cut before its token
 				return &model.Error{Code: model.ETooLarge, Message: "error.body_too_large", Err: err}
@@ -40,11 +43,13 @@ func (s *Server) routes(e *echo.Echo) {
 	apiCSRFConfig.Skipper = func(c echo.Context) bool { return c.Get("api_token") == true || c.Get("user") == nil }
 	apiCSRF := middleware.CSRFWithConfig(apiCSRFConfig)
 	e.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusMovedPermanently}))
-	e.Use(requestID, s.logRequests, s.recoverPanics, s.securityHeaders, s.negotiateLang)
-	// Bloggers pay for their data: compress text answers (PNG and PDF are already compressed).
+	e.Use(requestID, s.logRequests, s.recoverPanics, s.securityHeaders, s.negotiateLang, s.purgePagesOnWrite)
+	// Bloggers pay for their data: compress text answers (PNG and PDF are already
+	// compressed; cached pages are kept compressed).
 	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{Level: 6, MinLength: 512, Skipper: func(c echo.Context) bool {
 		p := c.Request().URL.Path
-		return strings.HasSuffix(p, ".png") || strings.Contains(p, "/documents/") || strings.Contains(p, "/attachments/")
+		return strings.HasSuffix(p, ".png") || strings.Contains(p, "/documents/") || strings.Contains(p, "/attachments/") ||
+			s.pageCacheable(c)
 	}}))
 	// Each server has its own metrics registry (several servers may live in one process in tests).
 	reg := prometheus.NewRegistry()
@@ -67,11 +72,13 @@ func (s *Server) routes(e *echo.Echo) {
 	e.GET("/favicon.ico", s.handleFavicon)
 
 	// Public pages: anyone.
+	// The home and event pages are cached for anonymous visitors (pagecache.go); the
+	// registration form they hold is guarded by Fetch metadata, not by a token.
+	e.GET("/", s.handleHome, s.cachePublicPage, small, sessions, s.loadUser, csrf)
+	e.GET("/e/:slug", s.handleEventPage, s.cachePublicPage, small, sessions, s.loadUser, csrf)
+	e.POST("/e/:slug/register", s.handleRegister, small, sessions, s.loadUser, s.publicFormGuard)
 	pub := e.Group("", small, sessions, s.loadUser, csrf)
-	pub.GET("/", s.handleHome)
-	pub.GET("/e/:slug", s.handleEventPage)
 	pub.GET("/e/:slug/documents/:doc", s.handleEventDocument)
-	pub.POST("/e/:slug/register", s.handleRegister)
 	pub.GET("/e/:slug/register", s.handleEventPage)
 	pub.GET("/e/:slug/inscrit", s.handleRegistered)
 
@@ -276,7 +283,7 @@ func (s *Server) routes(e *echo.Echo) {
 	// Check-in at the door (door_api.go, door_auth.go): a door link (X-Door-Token) for its
 	// own event only, staff of any role (session plus X-CSRF-Token), or an API token.
 	doorAPI := func(limit echo.MiddlewareFunc) []echo.MiddlewareFunc {
-		return []echo.MiddlewareFunc{limit, s.doorAuth, s.bearerAuth, sessions, s.loadUserUnlessToken, apiCSRF, s.requireDoor}
+		return []echo.MiddlewareFunc{limit, s.doorAuth, s.doorBearerAuth, unlessDoorToken(sessions, s.loadUser, apiCSRF), s.requireDoor}
 	}
 	e.POST("/api/v1/events/:id/checkins", s.apiCheckIn, doorAPI(small)...)
 	e.POST("/api/v1/events/:id/checkins/batch", s.apiCheckInBatch, doorAPI(small)...)

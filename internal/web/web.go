@@ -38,6 +38,10 @@ type Server struct {
 	secure   bool
 	maxBody  int64
 	forms    *memLimiter
+	// pages caches the anonymous public pages (pagecache.go).
+	pages *pageCache
+	// crossOrigin guards the public registration form (publicFormGuard).
+	crossOrigin *http.CrossOriginProtection
 }
 
 // New builds the Echo instance with every route.
@@ -48,7 +52,14 @@ func New(d Deps) (*echo.Echo, error) {
 	}
 	u, _ := url.Parse(d.Config.BaseURL)
 	s := &Server{app: d.App, cfg: d.Config, i18n: d.I18n, log: d.Log, views: v,
-		secure: u != nil && u.Scheme == "https", maxBody: int64(d.Config.MaxUploadMB) << 20, forms: newMemLimiter()}
+		secure: u != nil && u.Scheme == "https", maxBody: int64(d.Config.MaxUploadMB) << 20, forms: newMemLimiter(),
+		pages: newPageCache(time.Now), crossOrigin: http.NewCrossOriginProtection()}
+	if u != nil && u.Scheme != "" && u.Host != "" {
+		// Behind a proxy that rewrites Host, the configured address is still this site.
+		if err := s.crossOrigin.AddTrustedOrigin(u.Scheme + "://" + u.Host); err != nil {
+			return nil, err
+		}
+	}
 	s.sessions = scs.New()
 	s.sessions.Store = d.App.Store.Sessions(userIDFromSession)
 	s.sessions.Lifetime = d.Config.SessionLifetime
