@@ -33,6 +33,7 @@ type Store struct {
 	// Now is the clock used for stored times; tests replace it.
 	Now  func() time.Time
 	inTx bool
+	gate *writeGate // SQLite: the order of the writers of the one connection (gate.go)
 }
 
 // Now returns the current time in UTC, truncated to what both databases keep.
@@ -50,7 +51,11 @@ func Open(ctx context.Context, url string) (*Store, error) {
 			Logger:                 logger.Discard,
 			NowFunc:                Now,
 			SkipDefaultTransaction: true,
-			PrepareStmt:            false,
+			// On SQLite, preparing a statement took an eighth of a registration's CPU:
+			// statements are kept prepared per connection (a bounded cache). pgx keeps
+			// its own statement cache on PostgreSQL.
+			PrepareStmt:        driver == "sqlite",
+			PrepareStmtMaxSize: 512,
 		}
 	}
 	s := &Store{Driver: driver, Now: Now}
@@ -77,7 +82,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		rdb, _ := r.DB()
 		rdb.SetMaxOpenConns(8)
 		rdb.SetMaxIdleConns(8)
-		s.db, s.read = w, r
+		s.db, s.read, s.gate = w, r, &writeGate{}
 	case "postgres":
 		g, err := gorm.Open(postgres.Open(dsn), gcfg())
 		if err != nil {
@@ -157,8 +162,10 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
 	if s.inTx {
 		return fn(s)
 	}
-	err := s.db.WithContext(ctx).Transaction(func(g *gorm.DB) error {
-		return fn(&Store{db: g, read: g, Driver: s.Driver, Now: s.Now, inTx: true})
+	err := s.gated(ctx, func() error {
+		return s.db.WithContext(ctx).Transaction(func(g *gorm.DB) error {
+			return fn(&Store{db: g, read: g, Driver: s.Driver, Now: s.Now, inTx: true})
+		})
 	})
 	if busy(err) && model.ErrorCode(err) == model.EInternal {
 		// BEGIN, COMMIT, or a statement inside fn returned without wrap.
