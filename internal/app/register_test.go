@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -297,5 +298,41 @@ func TestCommonPasswordsRefused(t *testing.T) {
 		if msg := app.ValidatePassword(pw); msg != "" {
 			t.Errorf("%q refused: %s", pw, msg)
 		}
+	}
+}
+
+// Two people drawing the same short reference at an event: the second gets another one.
+func TestRegisterReferenceClash(t *testing.T) {
+	for _, driver := range storetest.Drivers(t) {
+		t.Run(driver, func(t *testing.T) {
+			a, _ := regApp(t, driver)
+			ev := regEvent(t, a, 0, model.ModeOpen)
+			draws := []string{"AAAAAA", "AAAAAA", "AAAAAA", "CCCCCC"}
+			defer app.SetNewReference(func() string { r := draws[0]; draws = draws[1:]; return r })()
+			ctx := context.Background()
+			first, err := a.Register(ctx, ev.ID, person(1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			second, err := a.Register(ctx, ev.ID, person(2))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if first.Registration.Reference != "AAAAAA" || second.Registration.Reference != "CCCCCC" {
+				t.Fatalf("references %q and %q", first.Registration.Reference, second.Registration.Reference)
+			}
+			msgs, _, err := a.Store.ListMessages(ctx, store.MessageFilter{Query: "blogueur2@example.tg", Limit: 10})
+			if err != nil || len(msgs) != 1 {
+				t.Fatalf("%d messages for the second person (%v)", len(msgs), err)
+			}
+			m, err := a.Store.FindMessage(ctx, msgs[0].ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The email was rendered before the clash: it must give the reference kept.
+			if !strings.Contains(m.TextBody, "CCC-CCC") || strings.Contains(m.TextBody, "AAA-AAA") {
+				t.Fatalf("confirmation gives the wrong reference:\n%s", m.TextBody)
+			}
+		})
 	}
 }

@@ -1,0 +1,8 @@
+package app
+
+// SetNewReference replaces how references are drawn until the returned func is called.
+func SetNewReference(f func() string) (restore func()) {
+	old := newReference
+	newReference = f
+	return func() { newReference = old }
+}
