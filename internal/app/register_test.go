@@ -114,6 +114,57 @@ func TestCapacityHoldsUnderConcurrency(t *testing.T) {
 	}
 }
 
+// An event without a capacity takes no lock: the same person sending the form many
+// times at once still gets one registration, one confirmation and no error.
+func TestUnlimitedEventSamePersonAtOnce(t *testing.T) {
+	for _, driver := range storetest.Drivers(t) {
+		t.Run(driver, func(t *testing.T) {
+			a, _ := regApp(t, driver)
+			ev := regEvent(t, a, 0, model.ModeOpen)
+			var wg sync.WaitGroup
+			errs := make(chan error, 40)
+			dups := make(chan bool, 40)
+			for i := 0; i < 40; i++ {
+				wg.Add(1)
+				go func(i int) {
+					defer wg.Done()
+					p := person(i % 2) // two people, twenty times each
+					res, err := a.Register(context.Background(), ev.ID, p)
+					if err != nil {
+						errs <- err
+						return
+					}
+					dups <- res.Duplicate
+				}(i)
+			}
+			wg.Wait()
+			close(errs)
+			close(dups)
+			for err := range errs {
+				t.Fatal(err)
+			}
+			fresh := 0
+			for d := range dups {
+				if !d {
+					fresh++
+				}
+			}
+			counts, err := a.Store.CountRegistrations(context.Background(), ev.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if counts[model.RegConfirmed] != 2 || fresh != 2 {
+				t.Fatalf("counts %v, %d answered as new, want 2 and 2", counts, fresh)
+			}
+			for i := 0; i < 2; i++ {
+				if n := countMessages(t, a, "registration_confirmed", fmt.Sprintf("blogueur%d@example.tg", i)); n != 1 {
+					t.Fatalf("blogueur%d got %d confirmations", i, n)
+				}
+			}
+		})
+	}
+}
+
 func TestCancelPromotesExactlyOne(t *testing.T) {
 	for _, driver := range storetest.Drivers(t) {
 		t.Run(driver, func(t *testing.T) {
