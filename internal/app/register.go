@@ -103,11 +103,14 @@ func (a *App) Register(ctx context.Context, eventID int64, in RegistrationInput)
 	if err != nil {
 		return nil, err
 	}
-	err = a.Store.Tx(ctx, func(tx *store.Store) error {
-		ev, err := tx.LockEvent(ctx, eventID)
-		if err != nil {
-			return err
-		}
+	// An event with a capacity takes its decisions one at a time (its row is locked on
+	// PostgreSQL); without one there is nothing to decide, and registrations for it run
+	// side by side. Two of them racing for one address meet on a unique index: the loser
+	// runs again and finds the winner's row.
+	lockSeats := ev.Capacity > 0
+	txFn := func(tx *store.Store) error {
+		// The contact first: it needs no lock, and the event's lock is then held for as
+		// few statements as possible.
 		c, err := a.upsertContact(ctx, tx, &in.ContactInput, in.Lang, !in.Staff, now)
 		if err != nil {
 			return err
@@ -115,6 +118,15 @@ func (a *App) Register(ctx context.Context, eventID int64, in RegistrationInput)
 		if inv != nil && inv.ContactID != c.ID {
 			// An invitation is personal: it works for the invited address only.
 			return model.FieldErrors(map[string]string{"email": "error.invitation_email"})
+		}
+		var ev *model.Event
+		if lockSeats {
+			ev, err = tx.LockEvent(ctx, eventID)
+		} else if ev, err = tx.FindEventByID(ctx, eventID); err == nil && ev.Capacity > 0 {
+			ev, err = tx.LockEvent(ctx, eventID) // a capacity set meanwhile
+		}
+		if err != nil {
+			return err
 		}
 		r, err := tx.FindRegistrationFor(ctx, eventID, c.ID)
 		switch {
@@ -163,7 +175,13 @@ func (a *App) Register(ctx context.Context, eventID int64, in RegistrationInput)
 		}
 		_, err = a.queueEmail(ctx, tx, a.registrationEmail(string(status), ev, c, r, key))
 		return err
-	})
+	}
+	err = a.Store.Tx(ctx, txFn)
+	if me, ok := err.(*model.Error); ok && me.Code == model.EConflict && me.Message == "error.conflict" {
+		*res, mail = RegisterResult{}, Email{}
+		fresh.ID, fresh.ContactID = 0, 0
+		err = a.Store.Tx(ctx, txFn)
+	}
 	if err != nil {
 		return nil, err
 	}
