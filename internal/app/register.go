@@ -108,10 +108,12 @@ func (a *App) Register(ctx context.Context, eventID int64, in RegistrationInput)
 	// side by side. Two of them racing for one address meet on a unique index: the loser
 	// runs again and finds the winner's row.
 	lockSeats := ev.Capacity > 0
+	_, err = a.Store.FindContactByEmail(ctx, in.Email) // on the read pool, outside the writer
+	likelyNew := model.ErrorCode(err) == model.ENotFound
 	txFn := func(tx *store.Store) error {
 		// The contact first: it needs no lock, and the event's lock is then held for as
 		// few statements as possible.
-		c, err := a.upsertContact(ctx, tx, &in.ContactInput, in.Lang, !in.Staff, now)
+		c, created, err := a.registrantContact(ctx, tx, &in.ContactInput, in.Lang, !in.Staff, now, likelyNew)
 		if err != nil {
 			return err
 		}
@@ -119,16 +121,17 @@ func (a *App) Register(ctx context.Context, eventID int64, in RegistrationInput)
 			// An invitation is personal: it works for the invited address only.
 			return model.FieldErrors(map[string]string{"email": "error.invitation_email"})
 		}
-		var ev *model.Event
+		ev := ev // read before the transaction: enough when there are no seats to count
 		if lockSeats {
-			ev, err = tx.LockEvent(ctx, eventID)
-		} else if ev, err = tx.FindEventByID(ctx, eventID); err == nil && ev.Capacity > 0 {
-			ev, err = tx.LockEvent(ctx, eventID) // a capacity set meanwhile
+			if ev, err = tx.LockEvent(ctx, eventID); err != nil {
+				return err
+			}
 		}
-		if err != nil {
-			return err
+		r := fresh
+		err = model.ErrNotFound // a contact created just now has no registration
+		if !created {
+			r, err = tx.FindRegistrationFor(ctx, eventID, c.ID)
 		}
-		r, err := tx.FindRegistrationFor(ctx, eventID, c.ID)
 		switch {
 		case err == nil && r.Active():
 			res.Duplicate, res.Registration = true, r
@@ -286,6 +289,32 @@ func (a *App) upsertContact(ctx context.Context, tx *store.Store, in *ContactInp
 	} else if c, err = tx.FindContact(ctx, c.ID); err != nil {
 		return nil, err
 	}
+	fillContact(c, in, lang, consent, now)
+	if c.ID == 0 {
+		err = tx.CreateContact(ctx, c)
+	} else {
+		err = tx.UpdateContact(ctx, c)
+	}
+	return c, err
+}
+
+// registrantContact is upsertContact for a registration: when the address was unknown a
+// moment before (likelyNew, read outside the transaction), the contact is inserted in one
+// statement if it is still new, and created says so (the person has no registration yet).
+func (a *App) registrantContact(ctx context.Context, tx *store.Store, in *ContactInput, lang string, consent bool, now time.Time, likelyNew bool) (c *model.Contact, created bool, err error) {
+	if likelyNew {
+		c = &model.Contact{Email: in.Email, UnsubscribeToken: a.Token(), Lang: lang}
+		fillContact(c, in, lang, consent, now)
+		if created, err = tx.CreateContactIfNew(ctx, c); err != nil || created {
+			return c, created, err
+		}
+	}
+	c, err = a.upsertContact(ctx, tx, in, lang, consent, now)
+	return c, false, err
+}
+
+// fillContact writes what the person told into c: new, non-empty values win.
+func fillContact(c *model.Contact, in *ContactInput, lang string, consent bool, now time.Time) {
 	set := func(dst *string, v string) {
 		if v != "" {
 			*dst = v
@@ -316,12 +345,6 @@ func (a *App) upsertContact(ctx context.Context, tx *store.Store, in *ContactInp
 			c.Channels = append(c.Channels, ch)
 		}
 	}
-	if c.ID == 0 {
-		err = tx.CreateContact(ctx, c)
-	} else {
-		err = tx.UpdateContact(ctx, c)
-	}
-	return c, err
 }
 
 func supportedLang(l string) string {

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 
+	"gorm.io/gorm/clause"
+
 	"relais/internal/model"
 )
 
@@ -40,6 +42,47 @@ func (s *Store) CreateContact(ctx context.Context, c *model.Contact) error {
 		return wrap(err, "create contact")
 	}
 	return s.replaceChannelsAndTags(ctx, c)
+}
+
+// CreateContactIfNew inserts a new contact with its channels and tags unless one with
+// that email exists already, and says whether it did. It is one statement when the
+// contact has no channels or tags: registrations of new people hold the single SQLite
+// writer for as little as possible. (On PostgreSQL ON CONFLICT keeps the transaction
+// usable, where a failed INSERT would abort it.)
+func (s *Store) CreateContactIfNew(ctx context.Context, c *model.Contact) (bool, error) {
+	c.Email = model.NormalizeEmail(c.Email)
+	c.RefreshSearch()
+	res := s.w(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "email"}}, DoNothing: true}).Create(c)
+	if res.Error != nil {
+		return false, wrap(res.Error, "create contact")
+	}
+	if res.RowsAffected == 0 {
+		c.ID = 0
+		return false, nil
+	}
+	for i := range c.Channels {
+		c.Channels[i].ID = 0
+		c.Channels[i].ContactID = c.ID
+	}
+	if len(c.Channels) > 0 {
+		if err := s.w(ctx).Create(&c.Channels).Error; err != nil {
+			return false, wrap(err, "create channels")
+		}
+	}
+	seen := map[string]bool{}
+	var tags []model.ContactTag
+	for _, t := range c.Tags {
+		if t != "" && !seen[t] {
+			seen[t] = true
+			tags = append(tags, model.ContactTag{ContactID: c.ID, Tag: t})
+		}
+	}
+	if len(tags) > 0 {
+		if err := s.w(ctx).Create(&tags).Error; err != nil {
+			return false, wrap(err, "create tags")
+		}
+	}
+	return true, nil
 }
 
 // UpdateContact saves a contact and replaces its channels and tags.
