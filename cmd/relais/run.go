@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -160,6 +162,10 @@ func (w *wiring) close() {
 // two messages, close the database.
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Writer) error {
 	started := time.Now()
+	if limit := memoryLimit(cfg.MemoryLimitMiB, os.Getenv("GOMEMLIMIT")); limit > 0 {
+		prev := debug.SetMemoryLimit(limit)
+		defer debug.SetMemoryLimit(prev)
+	}
 	w, err := wire(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -215,6 +221,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		// Profiling on a separate, local-only listener, for `make bench` investigations.
 		go func() { log.Info("pprof listening", "addr", addr); _ = http.ListenAndServe(addr, pprofMux()) }()
 	}
+	// Start-up (migrations, catalogues, templates) leaves garbage behind: collect it
+	// and hand the pages back to the system before the first request.
+	debug.FreeOSMemory()
 	srvErr := make(chan error, 1)
 	go func() { srvErr <- e.Server.Serve(ln) }()
 	log.Info("relais started", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "database", store.Describe(cfg.Database),
@@ -238,6 +247,16 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	wg.Wait()
 	log.Info("stopped")
 	return nil
+}
+
+// memoryLimit returns the soft memory limit for serve in bytes, or 0 to leave the
+// runtime's alone: memory_limit_mib unless the GOMEMLIMIT variable (read by the runtime
+// itself at start) is set.
+func memoryLimit(mib int, gomemlimit string) int64 {
+	if mib <= 0 || gomemlimit != "" {
+		return 0
+	}
+	return int64(mib) << 20
 }
 
 // scaledBackoff is mail.DefaultBackoff (30 s, doubling, jittered) stretched so that the

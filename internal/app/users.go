@@ -9,8 +9,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"golang.org/x/crypto/argon2"
-
 	"relais/internal/model"
 )
 
@@ -39,7 +37,7 @@ func (a *App) hashPassword(pw string) string {
 
 func hashPasswordWith(pw string, memory uint32) string {
 	salt := []byte(NewToken())[:16]
-	key := argon2.IDKey([]byte(pw), salt, argonTime, memory, argonThreads, argonKeyLen)
+	key := idKey([]byte(pw), salt, argonTime, memory, argonThreads, argonKeyLen)
 	return fmt.Sprintf("$argon2id$v=19$m=%d,t=%d,p=%d$%s$%s", memory, argonTime, argonThreads,
 		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key))
 }
@@ -61,7 +59,7 @@ func CheckPassword(hash, pw string) bool {
 	if err1 != nil || err2 != nil {
 		return false
 	}
-	got := argon2.IDKey([]byte(pw), salt, t, m, p, uint32(len(want)))
+	got := idKey([]byte(pw), salt, t, m, p, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1
 }
 

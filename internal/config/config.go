@@ -67,6 +67,12 @@ type Config struct {
 	// RetentionMonths is how long after an event its registrations' personal data are
 	// kept before they are anonymised; 0 keeps them for ever.
 	RetentionMonths int `koanf:"retention_months"`
+	// MemoryLimitMiB is the soft memory limit of the Go runtime in `relais serve`
+	// (runtime/debug.SetMemoryLimit), in MiB: near it the garbage collector runs more
+	// often rather than let the heap grow. It covers what Go allocates, not the
+	// program's own code nor SQLite's caches (together about 40 MB more). 0: no limit.
+	// The GOMEMLIMIT variable, when set, wins.
+	MemoryLimitMiB int `koanf:"memory_limit_mib"`
 }
 
 // Defaults returns the settings used when nothing else is given: a working Relais on
@@ -96,6 +102,7 @@ func Defaults() Config {
 		MailLease:         5 * time.Minute,
 		DKIMSelector:      "relais",
 		RetentionMonths:   24,
+		MemoryLimitMiB:    48,
 	}
 }
 
@@ -127,7 +134,7 @@ func Keys() []string {
 		"timezone", "mail_rate", "log_level", "log_format", "max_upload_mb", "session_lifetime",
 		"session_idle", "login_rate", "form_rate", "password_memory_kib", "invite_remind_after", "coverage_check",
 		"coverage_check_allow_private", "scheduler_interval", "mail_retry_base", "mail_lease", "dkim_key_file", "dkim_selector", "dkim_domain",
-		"retention_months"}
+		"retention_months", "memory_limit_mib"}
 }
 
 func cleanDecodeError(err error) string {
@@ -220,6 +227,9 @@ func (c Config) Validate() error {
 	}
 	if c.RetentionMonths < 0 || c.RetentionMonths > 1200 {
 		return bad("retention_months", "must be a number of months between 0 (keep for ever) and 1200")
+	}
+	if c.MemoryLimitMiB != 0 && (c.MemoryLimitMiB < 16 || c.MemoryLimitMiB > 1<<20) {
+		return bad("memory_limit_mib", "must be 0 (no limit) or a number of MiB between 16 and 1048576")
 	}
 	return nil
 }

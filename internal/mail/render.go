@@ -8,6 +8,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 	texttemplate "text/template"
 	"time"
 
@@ -17,11 +18,12 @@ import (
 // Renderer writes emails from templates/emails: for each kind a KIND.html.tmpl and a
 // KIND.txt.tmpl, each defining "content", framed by layout.html.tmpl and layout.txt.tmpl.
 // The subject is the catalogue message mail.KIND.subject. Templates are parsed once per
-// language at start-up, so that `t` needs no language argument.
+// language, so that `t` needs no language argument, on the first email of their kind
+// and language: a process holds only the sets it sends (all of them held 1.8 MB).
 type Renderer struct {
 	b     *i18n.Bundle
 	kinds []string
-	sets  map[string]map[string]*emailTemplates // lang → kind → templates
+	sets  map[string]map[string]func() (*emailTemplates, error) // lang → kind → templates, parsed once
 }
 
 type emailTemplates struct {
@@ -37,7 +39,7 @@ func NewRenderer(fsys fs.FS, b *i18n.Bundle) (*Renderer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mail: templates: %w", err)
 	}
-	r := &Renderer{b: b, sets: map[string]map[string]*emailTemplates{}}
+	r := &Renderer{b: b, sets: map[string]map[string]func() (*emailTemplates, error){}}
 	for _, f := range files {
 		if kind := strings.TrimSuffix(path.Base(f), ".html.tmpl"); kind != "layout" {
 			r.kinds = append(r.kinds, kind)
@@ -46,26 +48,36 @@ func NewRenderer(fsys fs.FS, b *i18n.Bundle) (*Renderer, error) {
 	if len(r.kinds) == 0 {
 		return nil, fmt.Errorf("mail: templates: no email in emails/")
 	}
+	parse := func(lang, kind string) (*emailTemplates, error) {
+		h, err := htmltemplate.New("layout.html.tmpl").Funcs(htmlFuncs(b, lang)).
+			ParseFS(fsys, "emails/layout.html.tmpl", "emails/"+kind+".html.tmpl")
+		if err != nil {
+			return nil, fmt.Errorf("mail: templates: %w", err)
+		}
+		t, err := texttemplate.New("layout.txt.tmpl").Funcs(textFuncs(b, lang)).
+			ParseFS(fsys, "emails/layout.txt.tmpl", "emails/"+kind+".txt.tmpl")
+		if err != nil {
+			return nil, fmt.Errorf("mail: templates: %w", err)
+		}
+		if h.Lookup("content") == nil || t.Lookup("content") == nil {
+			return nil, fmt.Errorf("mail: templates: %s does not define \"content\"", kind)
+		}
+		return &emailTemplates{html: h, text: t}, nil
+	}
+	for _, kind := range r.kinds {
+		// The sets of all languages are the same files with other helpers: one parse
+		// checks them, then goes.
+		if _, err := parse(i18n.Langs[0], kind); err != nil {
+			return nil, err
+		}
+	}
 	for _, lang := range i18n.Langs {
-		r.sets[lang] = map[string]*emailTemplates{}
+		r.sets[lang] = map[string]func() (*emailTemplates, error){}
 		for _, kind := range r.kinds {
 			if id := subjectID(kind); !b.Has(lang, id) {
 				return nil, fmt.Errorf("mail: catalogue %s has no %s", lang, id)
 			}
-			h, err := htmltemplate.New("layout.html.tmpl").Funcs(htmlFuncs(b, lang)).
-				ParseFS(fsys, "emails/layout.html.tmpl", "emails/"+kind+".html.tmpl")
-			if err != nil {
-				return nil, fmt.Errorf("mail: templates: %w", err)
-			}
-			t, err := texttemplate.New("layout.txt.tmpl").Funcs(textFuncs(b, lang)).
-				ParseFS(fsys, "emails/layout.txt.tmpl", "emails/"+kind+".txt.tmpl")
-			if err != nil {
-				return nil, fmt.Errorf("mail: templates: %w", err)
-			}
-			if h.Lookup("content") == nil || t.Lookup("content") == nil {
-				return nil, fmt.Errorf("mail: templates: %s does not define \"content\"", kind)
-			}
-			r.sets[lang][kind] = &emailTemplates{html: h, text: t}
+			r.sets[lang][kind] = sync.OnceValues(func() (*emailTemplates, error) { return parse(lang, kind) })
 		}
 	}
 	return r, nil
@@ -80,9 +92,13 @@ func (r *Renderer) Kinds() []string { return slices.Sorted(slices.Values(r.kinds
 // is mail.KIND.subject filled from data's top-level keys.
 func (r *Renderer) Render(kind, lang string, data map[string]any) (subject, html, text string, err error) {
 	lang = i18n.Supported(lang)
-	set := r.sets[lang][kind]
-	if set == nil {
+	load := r.sets[lang][kind]
+	if load == nil {
 		return "", "", "", fmt.Errorf("mail: no email template %q", kind)
+	}
+	set, err := load()
+	if err != nil {
+		return "", "", "", err
 	}
 	d := make(map[string]any, len(data)+1)
 	for k, v := range data {
