@@ -18,6 +18,8 @@ import (
 const (
 	// campaignBatch is how many messages are queued per transaction.
 	campaignBatch = 500
+	// campaignFetch is how many recipients are read at once, then queued by batches.
+	campaignFetch = 2500
 	// campaignLease is how long a process holds a campaign it is queuing before another
 	// instance may resume it; each batch renews it.
 	campaignLease = 2 * time.Minute
@@ -250,46 +252,50 @@ func (a *App) queueCampaign(ctx context.Context, c *model.Campaign) error {
 		}
 	}
 	docs := a.documentLinks(ctx, ev, c.AttachPressKit)
+	w := a.newCampaignWriter(c, ev, settings, kit, docs)
+	// A campaign that has no message yet (not a resumed one) need not look in the outbox
+	// for each recipient: two instances queuing it at once still queue each message once
+	// (idempotency keys).
+	unqueued := c.ID
+	if counts, err := a.Store.CountCampaignMessages(ctx, c.ID); err != nil {
+		return err
+	} else if len(counts) == 0 {
+		unqueued = 0
+	}
 	var after int64
+	var pending []store.CampaignRecipient // read, not queued yet
 	for {
 		if ctx.Err() != nil {
 			return nil
 		}
-		batch, err := a.Store.SegmentRecipients(ctx, ev.ID, c.Segment,
-			store.RecipientFilter{AfterContactID: after, Limit: campaignBatch, Unqueued: c.ID})
-		if err != nil {
-			return err
+		if len(pending) == 0 {
+			pending, err = a.Store.SegmentRecipients(ctx, ev.ID, c.Segment,
+				store.RecipientFilter{AfterContactID: after, Limit: campaignFetch, Unqueued: unqueued})
+			if err != nil {
+				return err
+			}
+			if len(pending) == 0 {
+				break
+			}
+			after = pending[len(pending)-1].ContactID
 		}
-		if len(batch) == 0 {
-			break
-		}
-		// Rendered before the transaction, which stays short (SQLite has one writer).
+		batch := pending[:min(campaignBatch, len(pending))]
+		pending = pending[len(batch):]
+		// Written before the transaction, which stays short (SQLite has one writer), and
+		// stored with a few multi-row statements.
 		msgs := make([]*model.Message, len(batch))
 		for i := range batch {
 			r := &batch[i]
 			if err := a.ensureUnsubscribeToken(ctx, r); err != nil {
 				return err
 			}
-			em, err := a.campaignEmail(c, ev, r, settings, kit, docs)
-			if err != nil {
-				return err
-			}
-			if msgs[i], err = a.buildMessage(ctx, em); err != nil {
+			if msgs[i], err = w.message(ctx, r); err != nil {
 				return err
 			}
 		}
-		err = a.Store.Tx(ctx, func(tx *store.Store) error {
-			for _, m := range msgs {
-				if _, err := tx.EnqueueMessage(ctx, m); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
+		if _, err := a.Store.EnqueueMessages(ctx, msgs); err != nil {
 			return err
 		}
-		after = batch[len(batch)-1].ContactID
 		if err := a.Store.ExtendCampaignClaim(keep, c.ID, a.Now().Add(campaignLease)); err != nil {
 			return err
 		}

@@ -14,7 +14,7 @@ import (
 
 // WorkerOptions tune a Worker; zero values take the defaults.
 type WorkerOptions struct {
-	Batch       int                             // messages claimed at once (50)
+	Batch       int                             // messages claimed at once (200)
 	Lease       time.Duration                   // how long a claim holds before another worker may take it over (5 min)
 	Rate        float64                         // messages per second from this worker, 0 for no limit
 	Poll        time.Duration                   // how often to look for due mail when not kicked (10 s)
@@ -38,7 +38,7 @@ type Worker struct {
 // NewWorker returns a worker sending through s the mail kept in st.
 func NewWorker(st *store.Store, s Sender, opts WorkerOptions) *Worker {
 	if opts.Batch <= 0 {
-		opts.Batch = 50
+		opts.Batch = 200
 	}
 	if opts.Lease <= 0 {
 		opts.Lease = 5 * time.Minute
@@ -89,10 +89,22 @@ func (w *Worker) Kick() {
 // Run sends mail until ctx is cancelled, then returns nil. It never stops in the middle
 // of a message; messages claimed but not yet sent go back to the queue.
 func (w *Worker) Run(ctx context.Context) error {
+	// The worker's writes go before a burst of registrations on SQLite's one write
+	// connection, so that confirmations keep up with them.
+	ctx = store.Urgent(ctx)
 	w.log.Info("mail worker started", "batch", w.opt.Batch, "rate", w.opt.Rate)
 	defer w.log.Info("mail worker stopped")
 	timer := time.NewTimer(0)
 	defer timer.Stop()
+	// While a full batch is sent, the next one is claimed: the claim's round trips and
+	// the database's work on it no longer hold the sending up.
+	var ahead chan claimed
+	defer func() {
+		if ahead != nil {
+			b := <-ahead
+			w.release(context.WithoutCancel(ctx), b.msgs)
+		}
+	}()
 	for {
 		select {
 		case <-ctx.Done():
@@ -100,16 +112,51 @@ func (w *Worker) Run(ctx context.Context) error {
 		case <-timer.C:
 		case <-w.kick:
 		}
-		_, more, err := w.process(ctx)
+		var b claimed
+		if ahead != nil {
+			b, ahead = <-ahead, nil
+		} else {
+			b = w.claim(ctx)
+		}
+		if b.err == nil && len(b.msgs) == w.opt.Batch && w.opt.Rate <= 0 && ctx.Err() == nil {
+			next := make(chan claimed, 1)
+			go func() { next <- w.claim(ctx) }()
+			ahead = next
+		}
+		_, more, err := w.send(ctx, b)
 		if err != nil && ctx.Err() == nil {
 			w.log.Error("mail worker: batch failed", "err", err)
 		}
 		wait := w.opt.Poll
 		if more && err == nil {
 			wait = 0
+		} else if ahead != nil {
+			// The batch stopped short (the server is away): the one claimed ahead waits too.
+			b := <-ahead
+			ahead = nil
+			if err := w.release(context.WithoutCancel(ctx), b.msgs); err != nil && ctx.Err() == nil {
+				w.log.Error("mail worker: batch failed", "err", err)
+			}
 		}
 		timer.Reset(wait)
 	}
+}
+
+// claimed is a batch of messages claimed for this worker.
+type claimed struct {
+	msgs []model.Message
+	at   time.Time // when it was claimed: the lease runs from then
+	err  error
+}
+
+// claim claims the next batch of due messages.
+func (w *Worker) claim(ctx context.Context) claimed {
+	if ctx.Err() != nil {
+		return claimed{}
+	}
+	at := time.Now()
+	msgs, err := w.st.ClaimMessages(ctx, w.opt.Batch, w.opt.Lease)
+	return claimed{msgs: msgs, at: at, err: err}
 }
 
 // RunOnce claims one batch of due messages and sends it, returning how many were sent.
@@ -123,23 +170,35 @@ func (w *Worker) RunOnce(ctx context.Context) (sent int, err error) {
 // when ctx is cancelled or the server is unreachable (the rest would fail the same way).
 // more says the whole batch went through and was full: more mail is probably due.
 func (w *Worker) process(ctx context.Context) (sent int, more bool, err error) {
-	if ctx.Err() != nil {
-		return 0, false, nil
+	return w.send(ctx, w.claim(ctx))
+}
+
+// send sends a claimed batch; see process.
+func (w *Worker) send(ctx context.Context, b claimed) (sent int, more bool, err error) {
+	if b.err != nil || ctx.Err() != nil && len(b.msgs) == 0 {
+		return 0, false, b.err
 	}
-	msgs, err := w.st.ClaimMessages(ctx, w.opt.Batch, w.opt.Lease)
-	if err != nil {
-		return 0, false, err
-	}
+	msgs := b.msgs
 	// Past this, the rest of the batch goes back: another worker may soon take it over.
-	leaseEnd := time.Now().Add(w.opt.Lease * 3 / 4)
+	leaseEnd := b.at.Add(w.opt.Lease * 3 / 4)
 	// Outcomes are recorded even when ctx ends meanwhile: losing one would send twice.
 	keep := context.WithoutCancel(ctx)
+	// On PostgreSQL each "sent" is recorded on one connection held for the batch, without
+	// waiting for the database's disk (store.SentMarker): a relais crash loses none.
+	marker := w.st.SentMarker()
+	defer marker.Close()
 	for i := range msgs {
 		m := &msgs[i]
 		if ctx.Err() != nil || !w.wait(ctx) || time.Now().After(leaseEnd) {
 			return sent, false, w.release(keep, msgs[i:])
 		}
-		ok, stop, err := w.deliver(keep, m)
+		// Attachments are read one message at a time (the claim leaves their bytes out)
+		// and dropped once sent: a batch carrying a press kit never sits in memory whole.
+		if err := w.st.LoadAttachmentData(keep, m); err != nil {
+			return sent, false, errors.Join(err, w.release(keep, msgs[i:]))
+		}
+		ok, stop, err := w.outcome(keep, m, w.s.Send(keep, m), marker.MarkSent)
+		m.Attachments, m.HTMLBody, m.TextBody = nil, "", "" // sent or not, no longer needed here
 		if err != nil {
 			return sent, false, errors.Join(err, w.release(keep, msgs[i+1:]))
 		}
@@ -156,20 +215,27 @@ func (w *Worker) process(ctx context.Context) (sent int, more bool, err error) {
 // deliver sends one claimed message and records the outcome. stop asks to leave the rest
 // of the batch for later; err is a failure to record the outcome.
 func (w *Worker) deliver(ctx context.Context, m *model.Message) (ok, stop bool, err error) {
-	log := w.log.With("message_id", m.ID, "kind", m.Kind, "attempt", m.Attempts)
-	sendErr := w.s.Send(ctx, m)
+	return w.outcome(ctx, m, w.s.Send(ctx, m), w.st.MarkMessageSent)
+}
+
+// outcome records what became of a message the server was given; mark records it sent.
+func (w *Worker) outcome(ctx context.Context, m *model.Message, sendErr error,
+	mark func(context.Context, int64, time.Time) error) (ok, stop bool, err error) {
 	if sendErr == nil {
 		// Recorded at once, and insisted on: a message left "sending" would be sent
 		// again when its lease runs out.
-		err := w.retry(ctx, func() error { return w.st.MarkMessageSent(ctx, m.ID, w.st.Now()) })
+		err := w.retry(ctx, func() error { return mark(ctx, m.ID, w.st.Now()) })
 		if err != nil {
 			return false, true, err
 		}
 		// The message id leads to the recipient in the mailbox; an address in the logs would
 		// be personal data kept outside the retention rules.
-		log.Debug("mail sent")
+		if w.log.Enabled(ctx, slog.LevelDebug) {
+			w.log.Debug("mail sent", "message_id", m.ID, "kind", m.Kind, "attempt", m.Attempts)
+		}
 		return true, false, nil
 	}
+	log := w.log.With("message_id", m.ID, "kind", m.Kind, "attempt", m.Attempts)
 	text := sendErr.Error()
 	var unavailable *unavailableError
 	stop = errors.As(sendErr, &unavailable)

@@ -281,6 +281,7 @@ func TestRunSendsWhenKickedAndStopsCleanly(t *testing.T) {
 	w := newWorker(st, s, mail.WorkerOptions{Poll: time.Hour})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
+	first := enqueue(t, st, message("first")) // queued before the worker starts: no race with its first look
 	go func() { done <- w.Run(ctx) }()
 	waitSent := func(id int64) {
 		t.Helper()
@@ -293,7 +294,7 @@ func TestRunSendsWhenKickedAndStopsCleanly(t *testing.T) {
 			t.Fatalf("message %d not sent", id)
 		}
 	}
-	waitSent(enqueue(t, st, message("first")).ID) // the first look at the queue finds it
+	waitSent(first.ID) // the first look at the queue finds it
 	m := enqueue(t, st, message("second"))
 	w.Kick() // no poll for an hour: only the kick sends it
 	waitSent(m.ID)

@@ -1,7 +1,13 @@
 package store
 
 import (
+	"cmp"
 	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -62,9 +68,9 @@ func (s *Store) EnqueueMessage(ctx context.Context, m *model.Message) (created b
 			if a.Data == nil {
 				a.Data = []byte{}
 			}
-			if err := tx.db.Create(a).Error; err != nil {
-				return err
-			}
+		}
+		if len(m.Attachments) > 0 { // one statement for all (a confirmation has two)
+			return tx.db.Create(&m.Attachments).Error
 		}
 		return nil
 	})
@@ -74,11 +80,175 @@ func (s *Store) EnqueueMessage(ctx context.Context, m *model.Message) (created b
 	return created, nil
 }
 
+// enqueueChunk is how many messages one INSERT of EnqueueMessages writes: 22 values
+// each, far below the parameter limits of SQLite (32,766) and PostgreSQL (65,535).
+const enqueueChunk = 100
+
+// messageColumns are the columns EnqueueMessages writes, in the order of messageValues.
+const messageColumns = "kind, idempotency_key, to_email, to_name, from_email, from_name, reply_to, subject, " +
+	"html_body, text_body, headers, lang, status, attempts, next_attempt_at, claimed_until, last_error, sent_at, " +
+	"event_id, contact_id, campaign_id, created_at"
+
+// messageValues appends m's values in the order of messageColumns.
+func messageValues(args []any, m *model.Message) []any {
+	return append(args, m.Kind, m.IdempotencyKey, m.ToEmail, m.ToName, m.FromEmail, m.FromName, m.ReplyTo,
+		m.Subject, m.HTMLBody, m.TextBody, m.Headers, m.Lang, string(m.Status), m.Attempts, m.NextAttemptAt,
+		nullable(m.ClaimedUntil), m.LastError, nullable(m.SentAt), nullable(m.EventID), nullable(m.ContactID),
+		nullable(m.CampaignID), m.CreatedAt)
+}
+
+// nullable is a pointer's value, or an untyped nil (NULL) for a nil pointer.
+func nullable[T any](p *T) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+// EnqueueMessages queues many messages as EnqueueMessage queues one, in a few
+// statements: one multi-row INSERT … ON CONFLICT DO NOTHING per hundred messages. A
+// message whose idempotency key is queued already (or repeated in msgs) is not stored
+// again: it gets the stored message's id and status. It returns how many messages are
+// new. A campaign queues its recipients' messages with it, hundreds per transaction.
+func (s *Store) EnqueueMessages(ctx context.Context, msgs []*model.Message) (created int, err error) {
+	now := s.now()
+	for _, m := range msgs {
+		if m.IdempotencyKey == "" {
+			return 0, model.Errorf(model.EInvalid, "store: message has no idempotency key")
+		}
+		if m.ToEmail == "" {
+			return 0, model.Errorf(model.EInvalid, "store: message has no recipient")
+		}
+		m.ID = 0
+		m.Status = model.MessageQueued
+		m.Attempts = 0
+		m.ClaimedUntil, m.SentAt = nil, nil
+		m.LastError = ""
+		if m.NextAttemptAt.IsZero() {
+			m.NextAttemptAt = now
+		}
+		m.NextAttemptAt = dbTime(m.NextAttemptAt)
+		if m.CreatedAt.IsZero() {
+			m.CreatedAt = now
+		}
+	}
+	err = s.Tx(ctx, func(tx *Store) error {
+		if tx.Driver == "postgres" {
+			// The bodies are compressed by LZ4 rather than pglz where the server has it
+			// (PostgreSQL 14 and later): several times faster both ways, nearly as small.
+			// A setting of this transaction only; no row is returned by older servers.
+			if err := tx.db.Exec(`SELECT set_config('default_toast_compression', 'lz4', true) FROM pg_settings
+	WHERE name = 'default_toast_compression' AND 'lz4' = ANY(enumvals)`).Error; err != nil {
+				return err
+			}
+		}
+		for start := 0; start < len(msgs); start += enqueueChunk {
+			n, err := tx.insertMessages(ctx, msgs[start:min(start+enqueueChunk, len(msgs))])
+			if err != nil {
+				return err
+			}
+			created += n
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, wrap(err, "queue messages")
+	}
+	return created, nil
+}
+
+// insertMessages writes one chunk of EnqueueMessages inside its transaction.
+func (s *Store) insertMessages(ctx context.Context, msgs []*model.Message) (created int, err error) {
+	var q strings.Builder
+	q.WriteString("INSERT INTO messages (" + messageColumns + ") VALUES ")
+	args := make([]any, 0, 22*len(msgs))
+	for i, m := range msgs {
+		if i > 0 {
+			q.WriteByte(',')
+		}
+		q.WriteByte('(')
+		for j := range 22 {
+			if j > 0 {
+				q.WriteByte(',')
+			}
+			if s.Driver == "postgres" {
+				q.WriteString("$" + strconv.Itoa(len(args)+j+1))
+			} else {
+				q.WriteByte('?')
+			}
+		}
+		q.WriteByte(')')
+		args = messageValues(args, m)
+	}
+	q.WriteString(" ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, idempotency_key")
+	rows, err := s.db.Statement.ConnPool.QueryContext(ctx, q.String(), args...)
+	if err != nil {
+		return 0, err
+	}
+	ids := make(map[string]int64, len(msgs))
+	for rows.Next() {
+		var id int64
+		var key string
+		if err := rows.Scan(&id, &key); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		ids[key] = id
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return 0, err
+	}
+	var existing []string
+	for _, m := range msgs {
+		id, ok := ids[m.IdempotencyKey]
+		if !ok {
+			existing = append(existing, m.IdempotencyKey)
+			continue
+		}
+		// A key given twice in msgs is inserted once: the second is like one queued before.
+		delete(ids, m.IdempotencyKey)
+		m.ID = id
+		created++
+		for i := range m.Attachments {
+			a := &m.Attachments[i]
+			a.ID, a.MessageID = 0, m.ID
+			if a.Data == nil {
+				a.Data = []byte{}
+			}
+			if err := s.db.Create(a).Error; err != nil {
+				return 0, err
+			}
+		}
+	}
+	if len(existing) == 0 {
+		return created, nil
+	}
+	var found []model.Message
+	if err := s.db.Select("id", "status", "idempotency_key").Where("idempotency_key IN ?", existing).
+		Find(&found).Error; err != nil {
+		return 0, err
+	}
+	byKey := make(map[string]*model.Message, len(found))
+	for i := range found {
+		byKey[found[i].IdempotencyKey] = &found[i]
+	}
+	for _, m := range msgs {
+		if m.ID == 0 {
+			if e := byKey[m.IdempotencyKey]; e != nil {
+				m.ID, m.Status = e.ID, e.Status
+			}
+		}
+	}
+	return created, nil
+}
+
 // ClaimMessages hands up to limit due messages to one worker for lease: queued messages
 // whose time has come, and messages left "sending" by a worker whose lease ran out (it
 // crashed). Claimed messages are "sending", their attempt counted, and come with their
-// attachments. On PostgreSQL rows locked by another claimer are skipped, so several
-// instances share the queue without taking the same message.
+// attachments' names and types but not their bytes (Data is nil): LoadAttachmentData
+// reads those when the message is sent, so that a batch of emails carrying a large press
+// kit is never in memory at once. On PostgreSQL rows locked by another claimer are
+// skipped, so several instances share the queue without taking the same message.
 func (s *Store) ClaimMessages(ctx context.Context, limit int, lease time.Duration) ([]model.Message, error) {
 	if limit <= 0 {
 		limit = 1
@@ -88,23 +258,67 @@ func (s *Store) ClaimMessages(ctx context.Context, limit int, lease time.Duratio
 	if s.Driver == "postgres" {
 		lock = " FOR UPDATE SKIP LOCKED"
 	}
-	query := `UPDATE messages SET status = ?, claimed_until = ?, attempts = attempts + 1
-WHERE id IN (SELECT id FROM messages
-	WHERE (status = ? AND next_attempt_at <= ?) OR (status = ? AND claimed_until <= ?)
-	ORDER BY next_attempt_at, id LIMIT ?` + lock + `)
-RETURNING id`
+	// The two kinds of due message are looked up apart, each in the order of the index
+	// on (status, next_attempt_at), which stops at limit: one query with OR read and
+	// sorted every queued message at each claim, ten thousand for a large campaign.
+	// Ties on next_attempt_at (a campaign's batch shares one) are left in the index's
+	// order: with ", id" PostgreSQL sorted every due message again.
+	query := `WITH due AS (SELECT id, next_attempt_at FROM messages WHERE status = ? AND next_attempt_at <= ?
+	ORDER BY next_attempt_at LIMIT ?` + lock + `),
+lapsed AS (SELECT id, next_attempt_at FROM messages WHERE status = ? AND claimed_until <= ?
+	ORDER BY next_attempt_at LIMIT ?` + lock + `)
+UPDATE messages SET status = ?, claimed_until = ?, attempts = attempts + 1
+WHERE id IN (SELECT id FROM (SELECT id, next_attempt_at FROM due UNION ALL SELECT id, next_attempt_at FROM lapsed) AS u
+	ORDER BY next_attempt_at, id LIMIT ?)
+RETURNING *`
 	var msgs []model.Message
 	err := s.Tx(ctx, func(tx *Store) error {
-		var ids []int64
-		err := tx.db.Raw(query, model.MessageSending, now.Add(lease), model.MessageQueued, now,
-			model.MessageSending, now, limit).Scan(&ids).Error
-		if err != nil || len(ids) == 0 {
+		// The claimed rows come back whole: no second query for them.
+		err := tx.db.Raw(query, model.MessageQueued, now, limit, model.MessageSending, now, limit,
+			model.MessageSending, now.Add(lease), limit).Scan(&msgs).Error
+		if err != nil || len(msgs) == 0 {
 			return err
 		}
-		return tx.db.Preload("Attachments", func(db *gorm.DB) *gorm.DB { return db.Order("id") }).
-			Where("id IN ?", ids).Order("next_attempt_at, id").Find(&msgs).Error
+		ids := make([]int64, len(msgs))
+		for i := range msgs {
+			ids[i] = msgs[i].ID
+		}
+		var as []model.Attachment
+		if err := tx.db.Select("id", "message_id", "filename", "content_type", "content_id", "inline").
+			Where("message_id IN ?", ids).Order("id").Find(&as).Error; err != nil {
+			return err
+		}
+		byID := make(map[int64]*model.Message, len(msgs))
+		for i := range msgs {
+			byID[msgs[i].ID] = &msgs[i]
+		}
+		for _, a := range as {
+			if m := byID[a.MessageID]; m != nil {
+				m.Attachments = append(m.Attachments, a)
+			}
+		}
+		return nil
+	})
+	slices.SortFunc(msgs, func(a, b model.Message) int {
+		if c := a.NextAttemptAt.Compare(b.NextAttemptAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
 	})
 	return msgs, wrap(err, "claim messages")
+}
+
+// LoadAttachmentData reads the bytes of m's attachments, which ClaimMessages leaves out.
+func (s *Store) LoadAttachmentData(ctx context.Context, m *model.Message) error {
+	if len(m.Attachments) == 0 {
+		return nil
+	}
+	var as []model.Attachment
+	if err := s.r(ctx).Where("message_id = ?", m.ID).Order("id").Find(&as).Error; err != nil {
+		return wrap(err, "load attachments")
+	}
+	m.Attachments = as
+	return nil
 }
 
 // ReleaseMessages gives claimed messages that were not sent back to the queue, without
@@ -113,36 +327,135 @@ func (s *Store) ReleaseMessages(ctx context.Context, ids []int64) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	err := s.w(ctx).Model(&model.Message{}).Where("id IN ? AND status = ?", ids, model.MessageSending).
-		Updates(map[string]any{"status": model.MessageQueued, "claimed_until": nil,
-			"attempts": gorm.Expr("CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END")}).Error
+	err := s.gated(ctx, func() error {
+		return s.w(ctx).Model(&model.Message{}).Where("id IN ? AND status = ?", ids, model.MessageSending).
+			Updates(map[string]any{"status": model.MessageQueued, "claimed_until": nil,
+				"attempts": gorm.Expr("CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END")}).Error
+	})
 	return wrap(err, "release messages")
 }
 
 // MarkMessageSent records that the server accepted the message at at.
+//
+// The worker calls it after every message, before sending the next, so it is one short
+// statement. On PostgreSQL its commit does not wait for the WAL to reach the disk
+// (synchronous_commit off, for this transaction only): the row is committed and seen by
+// every other session when this returns, so a worker killed at any moment afterwards
+// loses nothing; only a crash of the database server itself within a fraction of a
+// second could forget it, and the message would then go out a second time. Waiting for
+// the disk at every message took most of a worker's time.
 func (s *Store) MarkMessageSent(ctx context.Context, id int64, at time.Time) error {
-	res := s.w(ctx).Model(&model.Message{}).Where("id = ?", id).
-		Updates(map[string]any{"status": model.MessageSent, "sent_at": dbTime(at), "claimed_until": nil, "last_error": ""})
-	if res.Error == nil && res.RowsAffected == 0 {
+	var n int64
+	err := s.gated(ctx, func() error {
+		var res sql.Result
+		var err error
+		if s.Driver == "postgres" && !s.inTx {
+			// One round trip, past GORM: a query without parameters goes by the simple
+			// protocol, which runs both statements in one implicit transaction. Both values
+			// are formatted here, an integer and a time, never text from outside.
+			res, err = s.SQLDB().ExecContext(ctx, "SET LOCAL synchronous_commit = off; UPDATE messages SET status = '"+
+				string(model.MessageSent)+"', sent_at = '"+dbTime(at).Format("2006-01-02 15:04:05.999999")+
+				"+00', claimed_until = NULL, last_error = '' WHERE id = "+strconv.FormatInt(id, 10))
+		} else {
+			g := s.w(ctx).Exec("UPDATE messages SET status = ?, sent_at = ?, claimed_until = NULL, last_error = '' WHERE id = ?",
+				model.MessageSent, dbTime(at), id)
+			err, n = g.Error, g.RowsAffected
+		}
+		if err == nil && res != nil {
+			n, err = res.RowsAffected()
+		}
+		return err
+	})
+	if err == nil && n == 0 {
 		return model.ErrNotFound
 	}
-	return wrap(res.Error, "mark message sent")
+	return wrap(err, "mark message sent")
+}
+
+// SentMarker records messages as sent for a worker sending a batch, one after the other,
+// as MarkMessageSent does. On PostgreSQL it keeps a connection of the pool for the batch,
+// whose session commits without waiting for the disk (synchronous_commit off: what
+// MarkMessageSent does for one transaction) and runs the update as a prepared statement:
+// a mark then costs the database a third less. Close gives the connection back as it
+// was. A SentMarker is used by one goroutine at a time.
+type SentMarker struct {
+	s    *Store
+	conn *sql.Conn // PostgreSQL: nil until the first mark, and after a failure
+}
+
+// SentMarker returns a marker for one batch; Close it at the end of the batch.
+func (s *Store) SentMarker() *SentMarker { return &SentMarker{s: s} }
+
+// MarkSent is MarkMessageSent.
+func (m *SentMarker) MarkSent(ctx context.Context, id int64, at time.Time) error {
+	if m.s.Driver != "postgres" || m.s.inTx {
+		return m.s.MarkMessageSent(ctx, id, at)
+	}
+	if m.conn == nil {
+		c, err := m.s.SQLDB().Conn(ctx)
+		if err != nil {
+			return wrap(err, "mark message sent")
+		}
+		m.conn = c
+		if _, err := c.ExecContext(ctx, "SET synchronous_commit = off"); err != nil {
+			m.discard()
+			return wrap(err, "mark message sent")
+		}
+	}
+	res, err := m.conn.ExecContext(ctx, "UPDATE messages SET status = $1, sent_at = $2, claimed_until = NULL, last_error = '' WHERE id = $3",
+		string(model.MessageSent), dbTime(at), id)
+	if err != nil {
+		m.discard()
+		return wrap(err, "mark message sent")
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return model.ErrNotFound
+	}
+	return nil
+}
+
+// Close gives the connection back to the pool with its session's settings reset.
+func (m *SentMarker) Close() error {
+	if m.conn == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := m.conn.ExecContext(ctx, "RESET synchronous_commit"); err != nil {
+		m.discard()
+		return nil
+	}
+	err := m.conn.Close()
+	m.conn = nil
+	return err
+}
+
+// discard closes the connection instead of giving it back: its session may keep the
+// setting, which no other use of the pool may inherit.
+func (m *SentMarker) discard() {
+	m.conn.Raw(func(any) error { return driver.ErrBadConn })
+	m.conn.Close()
+	m.conn = nil
 }
 
 // MarkMessageRetry puts a message that failed for now back in the queue for next. It
 // does nothing when the message is no longer being sent (an admin cancelled it meanwhile).
 func (s *Store) MarkMessageRetry(ctx context.Context, id int64, errText string, next time.Time) error {
-	err := s.w(ctx).Model(&model.Message{}).Where("id = ? AND status = ?", id, model.MessageSending).
-		Updates(map[string]any{"status": model.MessageQueued, "next_attempt_at": dbTime(next),
-			"claimed_until": nil, "last_error": clip(errText)}).Error
+	err := s.gated(ctx, func() error {
+		return s.w(ctx).Model(&model.Message{}).Where("id = ? AND status = ?", id, model.MessageSending).
+			Updates(map[string]any{"status": model.MessageQueued, "next_attempt_at": dbTime(next),
+				"claimed_until": nil, "last_error": clip(errText)}).Error
+	})
 	return wrap(err, "mark message for retry")
 }
 
 // MarkMessageFailed gives up on a message, keeping why (the server's answer) for the admin.
 func (s *Store) MarkMessageFailed(ctx context.Context, id int64, errText string) error {
-	err := s.w(ctx).Model(&model.Message{}).
-		Where("id = ? AND status IN ?", id, []model.MessageStatus{model.MessageSending, model.MessageQueued}).
-		Updates(map[string]any{"status": model.MessageFailed, "claimed_until": nil, "last_error": clip(errText)}).Error
+	err := s.gated(ctx, func() error {
+		return s.w(ctx).Model(&model.Message{}).
+			Where("id = ? AND status IN ?", id, []model.MessageStatus{model.MessageSending, model.MessageQueued}).
+			Updates(map[string]any{"status": model.MessageFailed, "claimed_until": nil, "last_error": clip(errText)}).Error
+	})
 	return wrap(err, "mark message failed")
 }
 

@@ -1,0 +1,222 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"relais/internal/model"
+	"relais/internal/store"
+	"relais/internal/store/storetest"
+)
+
+// campFastCampaignMessage is a campaign's message to contact i, with a pointer or two set.
+func campFastCampaignMessage(i int) *model.Message {
+	m := testMessage(fmt.Sprintf("camp:7:%d", i))
+	ev, contact, campaign := int64(3), int64(i), int64(7)
+	m.Kind, m.EventID, m.ContactID, m.CampaignID = "campaign", &ev, &contact, &campaign
+	m.ToEmail, m.Headers = fmt.Sprintf("r%d@example.org", i), "List-Unsubscribe: <https://relais.example.org/u/x>\n"
+	return m
+}
+
+// TestEnqueueMessagesQueuesEachKeyOnce queues hundreds of messages at once, some queued
+// before and one given twice: each key is stored once, every message learns its stored
+// id, and only the new ones get their attachments.
+func TestEnqueueMessagesQueuesEachKeyOnce(t *testing.T) {
+	ctx := context.Background()
+	for _, driver := range storetest.Drivers(t) {
+		t.Run(driver, func(t *testing.T) {
+			s := storetest.Open(t, driver)
+			clk := withClock(s)
+			before := campFastCampaignMessage(5)
+			if _, err := s.EnqueueMessage(ctx, before); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.CancelMessage(ctx, before.ID); err != nil {
+				t.Fatal(err)
+			}
+			clk.Add(time.Minute)
+			var msgs []*model.Message
+			for i := range 250 {
+				m := campFastCampaignMessage(i)
+				m.Attachments = []model.Attachment{{Filename: "dossier.pdf", ContentType: "application/pdf", Data: []byte("%PDF" + fmt.Sprint(i))}}
+				msgs = append(msgs, m)
+			}
+			again := campFastCampaignMessage(42) // the same key twice in one call
+			msgs = append(msgs, again)
+			created, err := s.EnqueueMessages(ctx, msgs)
+			if err != nil || created != 249 {
+				t.Fatalf("created %d, %v; want 249 (250 keys, one queued before)", created, err)
+			}
+			if msgs[5].ID != before.ID || msgs[5].Status != model.MessageCancelled {
+				t.Fatalf("the message queued before: id %d status %s, want %d cancelled", msgs[5].ID, msgs[5].Status, before.ID)
+			}
+			if again.ID != msgs[42].ID || again.ID == 0 {
+				t.Fatalf("a key given twice: ids %d and %d", msgs[42].ID, again.ID)
+			}
+			counts, err := s.CountCampaignMessages(ctx, 7)
+			if err != nil || counts[model.MessageQueued] != 249 || counts[model.MessageCancelled] != 1 {
+				t.Fatalf("stored: %v %v", counts, err)
+			}
+			got, err := s.FindMessage(ctx, msgs[100].ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := msgs[100]
+			if got.IdempotencyKey != want.IdempotencyKey || got.ToEmail != want.ToEmail || got.HTMLBody != want.HTMLBody ||
+				got.Headers != want.Headers || *got.ContactID != 100 || *got.CampaignID != 7 || *got.EventID != 3 ||
+				got.Status != model.MessageQueued || got.Attempts != 0 || got.SentAt != nil || got.ClaimedUntil != nil ||
+				!got.NextAttemptAt.Equal(clk.Now()) || !got.CreatedAt.Equal(clk.Now()) {
+				t.Fatalf("stored message: %+v", got)
+			}
+			if len(got.Attachments) != 1 || string(got.Attachments[0].Data) != "%PDF100" {
+				t.Fatalf("attachments: %+v", got.Attachments)
+			}
+			if old, _ := s.FindMessage(ctx, before.ID); len(old.Attachments) != 0 {
+				t.Fatalf("the message queued before got attachments")
+			}
+			if driver == "postgres" {
+				// Bodies large enough to be compressed are, with LZ4 where the server has it,
+				// and the connection (the pool's only one) keeps its default.
+				s.SQLDB().SetMaxOpenConns(1)
+				big := campFastCampaignMessage(1000)
+				big.HTMLBody = strings.Repeat("<p>Bonjour Ama, merci pour votre participation.</p>\n", 200)
+				if _, err := s.EnqueueMessages(ctx, []*model.Message{big}); err != nil {
+					t.Fatal(err)
+				}
+				var lz4, method string
+				s.SQLDB().QueryRowContext(ctx, `SELECT CASE WHEN 'lz4' = ANY(enumvals) THEN 'lz4' ELSE 'pglz' END FROM pg_settings
+	WHERE name = 'default_toast_compression'`).Scan(&lz4)
+				if err := s.SQLDB().QueryRowContext(ctx, "SELECT pg_column_compression(html_body) FROM messages WHERE id = $1", big.ID).
+					Scan(&method); err != nil || method != lz4 {
+					t.Fatalf("body compressed with %q (%v), want %q", method, err, lz4)
+				}
+				var setting string
+				s.SQLDB().QueryRowContext(ctx, "SHOW default_toast_compression").Scan(&setting)
+				if setting != "pglz" {
+					t.Fatalf("the setting outlived its transaction: %s", setting)
+				}
+			}
+			if _, err := s.EnqueueMessages(ctx, []*model.Message{testMessage("")}); model.ErrorCode(err) != model.EInvalid {
+				t.Fatalf("a message without a key: %v", err)
+			}
+		})
+	}
+}
+
+// TestClaimLeavesAttachmentBytesForTheSend claims messages in their order of due time:
+// attachments come named but empty, and LoadAttachmentData reads their bytes.
+func TestClaimLeavesAttachmentBytesForTheSend(t *testing.T) {
+	ctx := context.Background()
+	for _, driver := range storetest.Drivers(t) {
+		t.Run(driver, func(t *testing.T) {
+			s := storetest.Open(t, driver)
+			clk := withClock(s)
+			var msgs []*model.Message
+			for i := range 6 {
+				m := campFastCampaignMessage(i)
+				m.NextAttemptAt = clk.Now().Add(-time.Duration(i%3) * time.Minute)
+				if i == 4 {
+					m.Attachments = []model.Attachment{{Filename: "a.pdf", ContentType: "application/pdf", Data: []byte("%PDF-a")},
+						{Filename: "logo.png", ContentType: "image/png", ContentID: "logo", Inline: true, Data: []byte{1, 2, 3}}}
+				}
+				msgs = append(msgs, m)
+			}
+			if _, err := s.EnqueueMessages(ctx, msgs); err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.ClaimMessages(ctx, 10, time.Minute)
+			if err != nil || len(got) != 6 {
+				t.Fatalf("claimed %d, %v", len(got), err)
+			}
+			for i := 1; i < len(got); i++ {
+				a, b := got[i-1], got[i]
+				if a.NextAttemptAt.After(b.NextAttemptAt) || a.NextAttemptAt.Equal(b.NextAttemptAt) && a.ID > b.ID {
+					t.Fatalf("claimed out of order: %d (%v) before %d (%v)", a.ID, a.NextAttemptAt, b.ID, b.NextAttemptAt)
+				}
+			}
+			for i := range got {
+				m := &got[i]
+				if m.Status != model.MessageSending || m.Attempts != 1 || m.HTMLBody == "" || m.ClaimedUntil == nil {
+					t.Fatalf("claimed message: %+v", m)
+				}
+				if m.ID != msgs[4].ID {
+					if len(m.Attachments) != 0 {
+						t.Fatalf("message %d has attachments %+v", m.ID, m.Attachments)
+					}
+					continue
+				}
+				if len(m.Attachments) != 2 || m.Attachments[0].Filename != "a.pdf" || m.Attachments[1].ContentID != "logo" ||
+					m.Attachments[0].Data != nil || m.Attachments[1].Data != nil {
+					t.Fatalf("claimed attachments: %+v", m.Attachments)
+				}
+				if err := s.LoadAttachmentData(ctx, m); err != nil {
+					t.Fatal(err)
+				}
+				if string(m.Attachments[0].Data) != "%PDF-a" || !m.Attachments[1].Inline || len(m.Attachments[1].Data) != 3 {
+					t.Fatalf("loaded attachments: %+v", m.Attachments)
+				}
+			}
+		})
+	}
+}
+
+// TestSentMarkerMarksAndLeavesTheSessionAsItWas marks messages sent through a marker:
+// on PostgreSQL its connection commits without waiting for the disk, and gives the
+// connection back to the pool with the setting undone (a pool of one connection shows
+// it).
+func TestSentMarkerMarksAndLeavesTheSessionAsItWas(t *testing.T) {
+	ctx := context.Background()
+	for _, driver := range storetest.Drivers(t) {
+		t.Run(driver, func(t *testing.T) {
+			s := storetest.Open(t, driver)
+			withClock(s)
+			var msgs []*model.Message
+			for i := range 3 {
+				msgs = append(msgs, campFastCampaignMessage(i))
+			}
+			if _, err := s.EnqueueMessages(ctx, msgs); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.ClaimMessages(ctx, 10, time.Minute); err != nil {
+				t.Fatal(err)
+			}
+			if driver == "postgres" {
+				s.SQLDB().SetMaxOpenConns(1)
+			}
+			marker := s.SentMarker()
+			at := time.Date(2017, 5, 17, 10, 0, 0, 0, time.UTC)
+			for _, m := range msgs[:2] {
+				if err := marker.MarkSent(ctx, m.ID, at); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := marker.MarkSent(ctx, 999999, at); model.ErrorCode(err) != model.ENotFound {
+				t.Fatalf("marking a message that is not there: %v", err)
+			}
+			if err := marker.Close(); err != nil {
+				t.Fatal(err)
+			}
+			for i, m := range msgs {
+				got, err := s.FindMessage(ctx, m.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sent := i < 2
+				if sent != (got.Status == model.MessageSent) || sent != (got.SentAt != nil && got.SentAt.Equal(at)) ||
+					sent != (got.ClaimedUntil == nil) {
+					t.Fatalf("message %d: %s sent_at %v claimed_until %v", i, got.Status, got.SentAt, got.ClaimedUntil)
+				}
+			}
+			if driver == "postgres" {
+				var setting string
+				if err := s.SQLDB().QueryRowContext(ctx, "SHOW synchronous_commit").Scan(&setting); err != nil || setting != "on" {
+					t.Fatalf("the pool's connection kept synchronous_commit = %q (%v)", setting, err)
+				}
+			}
+			var _ *store.SentMarker = marker
+		})
+	}
+}
