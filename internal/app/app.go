@@ -36,6 +36,7 @@ type App struct {
 	I18n *i18n.Bundle
 
 	settings   settingsCache
+	door       doorState // the check-in API's cached door links and events, queued admissions (checkin_fast.go)
 	dummy      sync.Once
 	dummyValue string
 }

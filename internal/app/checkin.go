@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
 	"fmt"
 	"strings"
@@ -164,9 +165,6 @@ func (a *App) SyncCheckIns(ctx context.Context, door Door, eventID int64, ins []
 }
 
 func (a *App) checkIn(ctx context.Context, door Door, eventID int64, in ScanInput, offline bool) (*ScanResult, error) {
-	if res, err := a.replayScan(ctx, eventID, in.Nonce); res != nil || err != nil {
-		return res, err
-	}
 	now := a.Now()
 	scannedAt := now
 	if in.ScannedAt != nil && in.ScannedAt.Before(now) {
@@ -177,13 +175,35 @@ func (a *App) checkIn(ctx context.Context, door Door, eventID int64, in ScanInpu
 		at = scannedAt
 	}
 	device := door.device(in.Device)
+	// The person is read first, outside the transaction (on SQLite, from the read pool):
+	// when they wait at the door to be admitted, what is written is the log's row and
+	// one conditional update (admitFast). Anything else (an answer other than ok, or a
+	// state changed since the read) is decided inside the transaction (writeScan).
+	entry, err := findScannedEntry(ctx, a.Store, eventID, &in)
+	if err != nil {
+		return nil, err
+	}
+	if entry != nil && entry.EventID == eventID && entry.Status == model.RegConfirmed && entry.CheckedInAt == nil {
+		ci := door.logRow(eventID, in.Nonce, device)
+		ci.RegistrationID, ci.Action, ci.ScannedAt, ci.Code = &entry.ID, "in", scannedAt, scannedText(in)
+		ci.Result, ci.Answer, ci.AnswerAt, ci.AnswerBy = CheckInOK, CheckInOK, &at, device
+		x := &fastAdmission{ci: ci, regID: entry.ID, at: at, by: door.Name(), device: device}
+		a.admitFast(ctx, eventID, x)
+		switch {
+		case x.err == nil && x.dup: // a retry: the nonce's first answer stands
+			return a.replayRace(ctx, eventID, in.Nonce)
+		case x.err == nil && x.admitted:
+			entry.CheckedInAt, entry.CheckedInBy, entry.CheckedInDevice = &at, door.Name(), device
+			return &ScanResult{Result: CheckInOK, Registration: entry, CheckedInAt: &at, By: device}, nil
+		}
+		// Not admitted (someone was first, or the registration changed since the read),
+		// or the shared transaction failed (nothing of it was kept): decided below.
+	}
 	var res *ScanResult
 	var regID *int64
-	var dupNonce bool // the same nonce sent twice at once: a retry racing its first call
-	err := a.Store.Tx(ctx, func(tx *store.Store) error {
-		if err := tx.ShareLockEvent(ctx, eventID); err != nil {
-			return err
-		}
+	var dupNonce bool // the nonce was used before (a retry), or by a retry racing its first call
+	err = a.writeScan(ctx, eventID, in.Nonce, func(tx *store.Store) error {
+		res, regID, dupNonce = nil, nil, false
 		r, result, err := findScanned(ctx, tx, eventID, &in)
 		if err != nil {
 			return err
@@ -207,6 +227,7 @@ func (a *App) checkIn(ctx context.Context, door Door, eventID int64, in ScanInpu
 		return logScan(ctx, tx, ci, &dupNonce)
 	})
 	if dupNonce {
+		// The nonce's first answer stands (this transaction changed nothing).
 		return a.replayRace(ctx, eventID, in.Nonce)
 	} else if err != nil {
 		return nil, err
@@ -217,6 +238,35 @@ func (a *App) checkIn(ctx context.Context, door Door, eventID int64, in ScanInpu
 		}
 	}
 	return res, nil
+}
+
+// findScannedEntry reads the registration a scan designates, as findScanned finds it,
+// with what the door shows of it; nil when there is none.
+func findScannedEntry(ctx context.Context, st *store.Store, eventID int64, in *ScanInput) (*store.RosterEntry, error) {
+	var e *store.RosterEntry
+	var err error
+	switch {
+	case in.RegistrationID != 0:
+		e, err = st.FindRosterEntry(ctx, in.RegistrationID)
+	case in.Code != "":
+		if code, ok := ticket.ParseCode(in.Code); ok {
+			e, err = st.FindRosterEntryByCode(ctx, code)
+		} else if ref, ok := ticket.NormalizeReference(in.Code); ok {
+			e, err = st.FindRosterEntryByReference(ctx, eventID, ref)
+		} else {
+			return nil, nil
+		}
+	default:
+		ref, ok := ticket.NormalizeReference(in.Reference)
+		if !ok {
+			return nil, nil
+		}
+		e, err = st.FindRosterEntryByReference(ctx, eventID, ref)
+	}
+	if model.ErrorCode(err) == model.ENotFound {
+		return nil, nil
+	}
+	return e, err
 }
 
 // logScan appends ci to the check-in log; *dup tells a nonce already used from other
@@ -536,16 +586,23 @@ func (a *App) DoorLinkForToken(ctx context.Context, token string) (*model.DoorLi
 	if len(token) < 20 || len(token) > 64 {
 		return nil, invalid
 	}
-	link, err := a.Store.FindDoorLinkByToken(ctx, token)
-	if model.ErrorCode(err) == model.ENotFound {
-		return nil, invalid
-	} else if err != nil {
-		return nil, err
-	}
-	// The unique index found the row; comparing what was read in constant time keeps
-	// a database collation or trailing-space rule from ever admitting a near miss.
-	if subtle.ConstantTimeCompare([]byte(link.Token), []byte(token)) != 1 {
-		return nil, invalid
+	// A door sends its token with every scan: the link read is kept doorLinkTTL.
+	key, now := sha256.Sum256([]byte(token)), time.Now()
+	link, gen := a.door.cache.doorLink(key, now)
+	if link == nil {
+		l, err := a.Store.FindDoorLinkByToken(ctx, token)
+		if model.ErrorCode(err) == model.ENotFound {
+			return nil, invalid
+		} else if err != nil {
+			return nil, err
+		}
+		// The unique index found the row; comparing what was read in constant time keeps
+		// a database collation or trailing-space rule from ever admitting a near miss.
+		if subtle.ConstantTimeCompare([]byte(l.Token), []byte(token)) != 1 {
+			return nil, invalid
+		}
+		a.door.cache.keepLink(key, l, gen, now)
+		link = l
 	}
 	if !link.Usable(a.Now()) {
 		return link, model.Errorf(model.EUnauthorized, "checkin.link_ended")
@@ -596,7 +653,9 @@ func (a *App) CreateDoorLink(ctx context.Context, actor Actor, ev *model.Event, 
 // RevokeDoorLink ends a door link at once: its next request is refused and the door
 // page wipes what it kept.
 func (a *App) RevokeDoorLink(ctx context.Context, actor Actor, eventID, id int64) error {
-	if err := a.Store.RevokeDoorLink(ctx, eventID, id, a.Now()); err != nil {
+	err := a.Store.RevokeDoorLink(ctx, eventID, id, a.Now())
+	a.door.cache.forgetLink(id) // this instance refuses it from now on; others within doorLinkTTL
+	if err != nil {
 		return err
 	}
 	a.audit(ctx, a.Store, actor, "door_link.revoke", "door_link", id, &eventID, "")

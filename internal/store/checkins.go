@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"time"
 
@@ -21,19 +22,55 @@ type RosterEntry struct {
 	Platform string
 }
 
-// FindRosterEntry returns one registration with its contact and main platform.
-func (s *Store) FindRosterEntry(ctx context.Context, id int64) (*RosterEntry, error) {
-	var rows []RegistrationRow
-	err := s.r(ctx).Table("registrations r").Joins("JOIN contacts c ON c.id = r.contact_id").Where("r.id = ?", id).
-		Select("r.*, c.email, c.first_name, c.last_name, c.phone, c.outlet, c.city").Limit(1).Scan(&rows).Error
+// doorEntrySQL reads what the door needs of a registration: what decides a scan's
+// answer and what the door shows of the person, with the platform of AddPlatforms'
+// rule. Its columns are scanned by hand: read on every scan, mapping a whole row by
+// reflection cost more than the query.
+const doorEntrySQL = `SELECT r.id, r.event_id, r.contact_id, r.status, r.ticket_code, r.reference,
+ r.checked_in_at, r.checked_in_by, r.checked_in_device, c.first_name, c.last_name, c.outlet,
+ COALESCE((SELECT ch.platform FROM contact_channels ch WHERE ch.contact_id = r.contact_id
+  ORDER BY ch.followers DESC, ch.id LIMIT 1), '') AS platform
+ FROM registrations r JOIN contacts c ON c.id = r.contact_id WHERE `
+
+func (s *Store) findDoorEntry(ctx context.Context, where string, args ...any) (*RosterEntry, error) {
+	rows, err := s.r(ctx).Raw(doorEntrySQL+where+" LIMIT 1", args...).Rows()
 	if err != nil {
 		return nil, wrap(err, "find registration")
 	}
-	if len(rows) == 0 {
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return nil, wrap(err, "find registration")
+		}
 		return nil, model.ErrNotFound
 	}
-	out := []RosterEntry{{RegistrationRow: rows[0]}}
-	return &out[0], s.AddPlatforms(ctx, rows[0].EventID, out)
+	var e RosterEntry
+	var at sql.NullTime
+	r := &e.Registration
+	if err := rows.Scan(&r.ID, &r.EventID, &r.ContactID, &r.Status, &r.TicketCode, &r.Reference, &at, &r.CheckedInBy,
+		&r.CheckedInDevice, &e.FirstName, &e.LastName, &e.Outlet, &e.Platform); err != nil {
+		return nil, wrap(err, "find registration")
+	}
+	if at.Valid {
+		r.CheckedInAt = &at.Time
+	}
+	return &e, nil
+}
+
+// FindRosterEntry, FindRosterEntryByCode (any event) and FindRosterEntryByReference
+// return a registration as the door shows it: its id, event, contact, status, ticket
+// code, reference and admission, the person's name and outlet, and the main platform
+// (AddPlatforms' rule). The other fields are left empty.
+func (s *Store) FindRosterEntry(ctx context.Context, id int64) (*RosterEntry, error) {
+	return s.findDoorEntry(ctx, "r.id = ?", id)
+}
+
+func (s *Store) FindRosterEntryByCode(ctx context.Context, code string) (*RosterEntry, error) {
+	return s.findDoorEntry(ctx, "r.ticket_code = ?", code)
+}
+
+func (s *Store) FindRosterEntryByReference(ctx context.Context, eventID int64, ref string) (*RosterEntry, error) {
+	return s.findDoorEntry(ctx, "r.event_id = ? AND r.reference = ?", eventID, ref)
 }
 
 // AddPlatforms fills the Platform of each entry: the contact's channel with the most
@@ -88,19 +125,146 @@ func (s *Store) FindCheckInByNonce(ctx context.Context, nonce string) (*model.Ch
 	return &ci, wrap(s.r(ctx).Where("nonce = ?", nonce).Take(&ci).Error, "find check-in")
 }
 
+// checkInInsert is the INSERT of a row of the check-in log (its id is not read back).
+const checkInInsert = `INSERT INTO check_ins (event_id, registration_id, action, result, scanned_at, device,
+ actor_user_id, door_link_id, actor_name, nonce, code, created_at, answer, answer_at, answer_by)
+ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+func checkInValues(ci *model.CheckIn) []any {
+	if ci.CreatedAt.IsZero() {
+		ci.CreatedAt = Now() // what gorm's NowFunc gives created_at elsewhere
+	}
+	return []any{ci.EventID, ci.RegistrationID, ci.Action, ci.Result, ci.ScannedAt, ci.Device,
+		ci.ActorUserID, ci.DoorLinkID, ci.ActorName, ci.Nonce, ci.Code, ci.CreatedAt, ci.Answer, ci.AnswerAt, ci.AnswerBy}
+}
+
 // AddCheckIn appends a row to the check-in log; a nonce already used is an EConflict.
 func (s *Store) AddCheckIn(ctx context.Context, ci *model.CheckIn) error {
-	return wrap(s.w(ctx).Create(ci).Error, "add check-in")
+	return wrap(s.w(ctx).Exec(checkInInsert, checkInValues(ci)...).Error, "add check-in")
+}
+
+// AdmitScan records a scan answered ok (ci, its log row) and admits its registration,
+// in the caller's transaction: two statements, the row first. A nonce already used
+// reports dup and changes nothing. When the registration cannot be admitted (another
+// scan was first, or it is no longer confirmed), the row is taken back and admitted
+// is false: the caller decides the answer another way. ps, when not nil, are the
+// statements prepared beforehand (SQLite).
+func (s *Store) AdmitScan(ctx context.Context, ps *ScanStatements, ci *model.CheckIn, regID int64, at time.Time, by, device string) (admitted, dup bool, err error) {
+	logged, err := s.exec(ctx, ps.stmt(0), checkInInsert+admitScanConflict, checkInValues(ci)...)
+	if err != nil {
+		return false, false, wrap(err, "add check-in")
+	}
+	if logged == 0 {
+		return false, true, nil
+	}
+	n, err := s.exec(ctx, ps.stmt(1), admitSQL, at, by, device, s.Now(), regID, model.RegConfirmed)
+	if err != nil || n == 1 {
+		return n == 1, false, wrap(err, "admit registration")
+	}
+	_, err = s.exec(ctx, nil, "DELETE FROM check_ins WHERE nonce = ?", ci.Nonce)
+	return false, false, wrap(err, "take back check-in")
+}
+
+const (
+	admitScanConflict = " ON CONFLICT (nonce) DO NOTHING"
+	admitSQL          = `UPDATE registrations SET checked_in_at = ?, checked_in_by = ?, checked_in_device = ?, updated_at = ?
+ WHERE id = ? AND status = ? AND checked_in_at IS NULL`
+)
+
+// ScanStatements are AdmitScan's two statements, prepared once on SQLite's write
+// connection. Unprepared, every statement of a transaction is prepared anew each time
+// it runs, and on SQLite's single writer that costs as much as running it.
+type ScanStatements struct{ stmts [2]*sql.Stmt }
+
+func (ps *ScanStatements) stmt(i int) *sql.Stmt {
+	if ps == nil {
+		return nil
+	}
+	return ps.stmts[i]
+}
+
+// PrepareScanStatements prepares AdmitScan's statements on SQLite (nil elsewhere). It
+// needs the write connection: call it outside a transaction.
+func (s *Store) PrepareScanStatements(ctx context.Context) (*ScanStatements, error) {
+	if s.Driver != "sqlite" || s.inTx {
+		return nil, nil
+	}
+	db := s.SQLDB()
+	ps := &ScanStatements{}
+	for i, q := range []string{checkInInsert + admitScanConflict, admitSQL} {
+		st, err := db.PrepareContext(ctx, q)
+		if err != nil {
+			ps.Close()
+			return nil, wrap(err, "prepare check-in statements")
+		}
+		ps.stmts[i] = st
+	}
+	return ps, nil
+}
+
+// Close releases the statements.
+func (ps *ScanStatements) Close() {
+	for _, st := range ps.stmts {
+		if st != nil {
+			st.Close()
+		}
+	}
+}
+
+// exec runs a write statement in the transaction: the prepared st when given (its
+// text is query's), else through gorm. It returns the rows changed.
+func (s *Store) exec(ctx context.Context, st *sql.Stmt, query string, args ...any) (int64, error) {
+	if st != nil {
+		if tx := s.sqlTx(); tx != nil {
+			res, err := tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+			if err != nil {
+				return 0, err
+			}
+			return res.RowsAffected()
+		}
+	}
+	res := s.w(ctx).Exec(query, args...)
+	return res.RowsAffected, res.Error
+}
+
+// sqlTx is the database/sql transaction of a Store in one, or nil.
+func (s *Store) sqlTx() *sql.Tx {
+	if !s.inTx {
+		return nil
+	}
+	switch p := s.db.Statement.ConnPool.(type) {
+	case *sql.Tx:
+		return p
+	case *gorm.PreparedStmtTX:
+		tx, _ := p.Tx.(*sql.Tx)
+		return tx
+	}
+	return nil
 }
 
 // AdmitRegistration marks a confirmed registration that is not checked in yet as
 // checked in. It reports false, changing nothing, when another scan was first or the
 // registration is not confirmed (any more).
 func (s *Store) AdmitRegistration(ctx context.Context, id int64, at time.Time, by, device string) (bool, error) {
-	res := s.w(ctx).Model(&model.Registration{}).
-		Where("id = ? AND status = ? AND checked_in_at IS NULL", id, model.RegConfirmed).
-		UpdateColumns(map[string]any{"checked_in_at": at, "checked_in_by": by, "checked_in_device": device, "updated_at": s.Now()})
+	res := s.w(ctx).Exec(admitSQL, at, by, device, s.Now(), id, model.RegConfirmed)
 	return res.RowsAffected == 1, wrap(res.Error, "admit registration")
+}
+
+// scanSavepoint is the savepoint of one scan in a transaction that holds several.
+const scanSavepoint = "scan"
+
+// Savepoint, RollbackToSavepoint and ReleaseSavepoint let a transaction that writes
+// several scans undo one of them alone.
+func (s *Store) Savepoint(ctx context.Context) error {
+	return wrap(s.w(ctx).Exec("SAVEPOINT "+scanSavepoint).Error, "savepoint")
+}
+
+func (s *Store) RollbackToSavepoint(ctx context.Context) error {
+	return wrap(s.w(ctx).Exec("ROLLBACK TO SAVEPOINT "+scanSavepoint).Error, "roll back to savepoint")
+}
+
+func (s *Store) ReleaseSavepoint(ctx context.Context) error {
+	return wrap(s.w(ctx).Exec("RELEASE SAVEPOINT "+scanSavepoint).Error, "release savepoint")
 }
 
 // MoveAdmissionEarlier gives the admission of a checked-in registration to an earlier
@@ -137,6 +301,43 @@ func (s *Store) FlagSupersededAdmission(ctx context.Context, regID int64, winner
 	err = s.w(ctx).Model(&model.CheckIn{}).Where("id = ?", ci.ID).UpdateColumns(map[string]any{
 		"result": "conflict", "answer": "already_checked_in", "answer_at": winnerAt, "answer_by": winnerBy}).Error
 	return wrap(err, "flag admission")
+}
+
+// FindAPITokenUser is FindAPITokenByHash in one statement scanned by hand, for the
+// check-in API (a read per scan): a live token (its id, user and last use only) and
+// its user, or ENotFound.
+func (s *Store) FindAPITokenUser(ctx context.Context, hash string) (*model.APIToken, *model.User, error) {
+	rows, err := s.r(ctx).Raw(`SELECT t.id, t.last_used_at, u.id, u.email, u.name, u.password_hash, u.role, u.lang,
+ u.disabled_at, u.last_login_at, u.created_at, u.updated_at
+ FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ? AND t.revoked_at IS NULL LIMIT 1`, hash).Rows()
+	if err != nil {
+		return nil, nil, wrap(err, "find api token")
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return nil, nil, wrap(err, "find api token")
+		}
+		return nil, nil, model.ErrNotFound
+	}
+	var t model.APIToken
+	var u model.User
+	var used, disabled, login sql.NullTime
+	if err := rows.Scan(&t.ID, &used, &u.ID, &u.Email, &u.Name, &u.PasswordHash, &u.Role, &u.Lang, &disabled, &login,
+		&u.CreatedAt, &u.UpdatedAt); err != nil {
+		return nil, nil, wrap(err, "find api token")
+	}
+	t.UserID = u.ID
+	for _, nt := range []struct {
+		v *sql.NullTime
+		p **time.Time
+	}{{&used, &t.LastUsedAt}, {&disabled, &u.DisabledAt}, {&login, &u.LastLoginAt}} {
+		if nt.v.Valid {
+			tm := nt.v.Time
+			*nt.p = &tm
+		}
+	}
+	return &t, &u, nil
 }
 
 // CheckInRow is a line of the check-in log with the person's name.

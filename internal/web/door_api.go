@@ -98,9 +98,14 @@ func (r *checkInRequest) input() app.ScanInput {
 	return in
 }
 
-// doorEvent returns the event of the path (requireDoor has checked the caller's right).
+// doorEvent returns the event of the path (requireDoor has checked the caller's right),
+// as read at most a second ago.
 func (s *Server) doorEvent(c echo.Context) (*model.Event, error) {
-	return s.adminEvent(c)
+	id, err := paramID(c, "id")
+	if err != nil {
+		return nil, err
+	}
+	return s.app.DoorEvent(c.Request().Context(), id)
 }
 
 func (s *Server) apiCheckIn(c echo.Context) error {

@@ -1,0 +1,355 @@
+package app
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"relais/internal/model"
+	"relais/internal/store"
+)
+
+// The check-in API authenticates and finds the event of the path on every scan. Door
+// links and events are kept in memory for a moment so that a scan costs no read for
+// them; the write connection is spared the API token's touch when it was recent. On
+// SQLite, where one connection writes, concurrent scans share one transaction
+// (writeQueue).
+
+// doorState is what an App keeps for the check-in API.
+type doorState struct {
+	cache  doorCache
+	writes writeQueue
+}
+
+// doorLinkTTL bounds how long an instance trusts a door link it read. RevokeDoorLink
+// forgets the link at once on its own instance; another instance refuses it within
+// this delay. Expiry is checked on every request against the app's clock.
+const doorLinkTTL = 2 * time.Second
+
+// doorEventTTL bounds how long the check-in API uses an event it read (for its
+// existence and its capacity): a change made anywhere shows within this delay. Events
+// are never deleted.
+const doorEventTTL = time.Second
+
+// doorCacheMax bounds each map; past it, entries that ended are dropped, then all.
+const doorCacheMax = 4096
+
+type doorCache struct {
+	mu     sync.Mutex
+	links  map[[sha256.Size]byte]cachedDoorLink // by the token's SHA-256: lookups leak no timing of the token
+	gen    uint64                               // bumped by each revocation: a read that raced it is not kept
+	events map[int64]cachedEvent
+}
+
+type cachedDoorLink struct {
+	link  model.DoorLink
+	until time.Time
+}
+
+type cachedEvent struct {
+	ev    model.Event
+	until time.Time
+}
+
+// doorLink returns the door link of a token hash read less than doorLinkTTL ago, and
+// the generation to pass to keepLink after reading it from the database.
+func (c *doorCache) doorLink(key [sha256.Size]byte, now time.Time) (*model.DoorLink, uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.links[key]; ok && now.Before(e.until) {
+		l := e.link
+		return &l, c.gen
+	}
+	return nil, c.gen
+}
+
+func (c *doorCache) keepLink(key [sha256.Size]byte, link *model.DoorLink, gen uint64, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen != c.gen {
+		return // a link was revoked while this one was read: it may be that one
+	}
+	if c.links == nil {
+		c.links = map[[sha256.Size]byte]cachedDoorLink{}
+	}
+	if len(c.links) >= doorCacheMax {
+		for k, e := range c.links {
+			if !now.Before(e.until) {
+				delete(c.links, k)
+			}
+		}
+		if len(c.links) >= doorCacheMax {
+			clear(c.links)
+		}
+	}
+	c.links[key] = cachedDoorLink{link: *link, until: now.Add(doorLinkTTL)}
+}
+
+// forgetLink drops a door link from the cache (it was just revoked).
+func (c *doorCache) forgetLink(id int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	for k, e := range c.links {
+		if e.link.ID == id {
+			delete(c.links, k)
+		}
+	}
+}
+
+func (c *doorCache) event(id int64, now time.Time) *model.Event {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.events[id]; ok && now.Before(e.until) {
+		ev := e.ev
+		return &ev
+	}
+	return nil
+}
+
+func (c *doorCache) keepEvent(ev *model.Event, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.events == nil {
+		c.events = map[int64]cachedEvent{}
+	}
+	if len(c.events) >= doorCacheMax {
+		for k, e := range c.events {
+			if !now.Before(e.until) {
+				delete(c.events, k)
+			}
+		}
+		if len(c.events) >= doorCacheMax {
+			clear(c.events)
+		}
+	}
+	c.events[ev.ID] = cachedEvent{ev: *ev, until: now.Add(doorEventTTL)}
+}
+
+// DoorEvent returns the event of a check-in API path, read at most doorEventTTL ago,
+// or ENotFound.
+func (a *App) DoorEvent(ctx context.Context, id int64) (*model.Event, error) {
+	now := time.Now()
+	if ev := a.door.cache.event(id, now); ev != nil {
+		return ev, nil
+	}
+	ev, err := a.Store.FindEventByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	a.door.cache.keepEvent(ev, now)
+	return ev, nil
+}
+
+// UserForDoorAPIToken is UserForAPIToken for the check-in API: the token's last use is
+// written only when the one read is more than a minute old (TouchAPIToken's own rule),
+// so that a door scanning with an API token does not queue a write per scan behind
+// the admissions. Revocation still takes effect at once: the token is read every time.
+func (a *App) UserForDoorAPIToken(ctx context.Context, clear string) (*model.User, error) {
+	if !strings.HasPrefix(clear, "rls_") {
+		return nil, model.Errorf(model.EUnauthorized, "error.bad_token")
+	}
+	t, u, err := a.Store.FindAPITokenUser(ctx, HashToken(clear))
+	if err != nil || !u.Active() {
+		return nil, model.Errorf(model.EUnauthorized, "error.bad_token")
+	}
+	if now := a.Now(); t.LastUsedAt == nil || t.LastUsedAt.Before(now.Add(-time.Minute)) {
+		_ = a.Store.TouchAPIToken(ctx, t.ID, now)
+	}
+	return u, nil
+}
+
+// fastAdmission is a scan to admit whose registration was read confirmed and not
+// checked in: its log row (answered ok) and the admission, then the outcome.
+type fastAdmission struct {
+	ci         *model.CheckIn
+	regID      int64
+	at         time.Time
+	by, device string
+	// What store.AdmitScan reported, or err when the transaction failed (nothing of it
+	// was kept).
+	admitted, dup bool
+	err           error
+}
+
+func (x *fastAdmission) write(ctx context.Context, tx *store.Store, ps *store.ScanStatements) (err error) {
+	x.admitted, x.dup, err = tx.AdmitScan(ctx, ps, x.ci, x.regID, x.at, x.by, x.device)
+	return err
+}
+
+// admitFast records x and admits its registration, in a transaction of its own or,
+// on SQLite, shared with concurrent scans.
+func (a *App) admitFast(ctx context.Context, eventID int64, x *fastAdmission) {
+	if a.Store.Driver != "sqlite" {
+		x.err = a.Store.Tx(ctx, func(tx *store.Store) error {
+			if err := tx.ShareLockEvent(ctx, eventID); err != nil {
+				return err
+			}
+			return x.write(ctx, tx, nil)
+		})
+		return
+	}
+	w := &queuedScan{run: x.write, nonce: x.ci.Nonce}
+	a.door.writes.wait(a, w)
+	if x.err = w.err; x.err != nil {
+		x.admitted, x.dup = false, false
+	}
+}
+
+// writeScan runs decide, a scan's decision and its log row, in a transaction: its own
+// with the event's share lock (see ShareLockEvent), or on SQLite one shared with
+// concurrent scans, where decide has a savepoint of its own.
+func (a *App) writeScan(ctx context.Context, eventID int64, nonce string, decide func(tx *store.Store) error) error {
+	if a.Store.Driver != "sqlite" {
+		return a.Store.Tx(ctx, func(tx *store.Store) error {
+			if err := tx.ShareLockEvent(ctx, eventID); err != nil {
+				return err
+			}
+			return decide(tx)
+		})
+	}
+	w := &queuedScan{run: func(_ context.Context, tx *store.Store, _ *store.ScanStatements) error { return decide(tx) },
+		nonce: nonce, savepoint: true}
+	a.door.writes.wait(a, w)
+	return w.err
+}
+
+// queuedScan is a scan's writes waiting for SQLite's write connection. run may be run
+// more than once (when the transaction it shared failed, it runs again alone): it
+// sets all it reports afresh.
+type queuedScan struct {
+	run   func(ctx context.Context, tx *store.Store, ps *store.ScanStatements) error
+	nonce string
+	// savepoint: run's error undoes its own writes only and is its answer (a nonce
+	// already used, a check-in refused); without, it fails the whole transaction.
+	savepoint bool
+	err       error
+	done      chan struct{}
+}
+
+// writeQueue gathers the scans waiting for SQLite's write connection. One goroutine,
+// started when the first arrives and gone when none is left, writes all those queued
+// in one transaction, then those that arrived meanwhile, and so on: the connection is
+// not handed from request to request, and a scan costs a few statements rather than
+// a transaction of its own.
+type writeQueue struct {
+	mu      sync.Mutex
+	pending []*queuedScan
+	running bool
+	stmts   *store.ScanStatements // prepared by the goroutine, kept while the App lives
+}
+
+// maxWriteBatch bounds the scans written in one transaction.
+const maxWriteBatch = 64
+
+// wait queues w and returns once it was written (or failed).
+func (q *writeQueue) wait(a *App, w *queuedScan) {
+	w.done = make(chan struct{})
+	q.mu.Lock()
+	q.pending = append(q.pending, w)
+	if !q.running {
+		q.running = true
+		go q.write(a)
+	}
+	q.mu.Unlock()
+	<-w.done // not abandoned when the request ends: the transaction is short, and may hold w already
+}
+
+// write writes the queued scans until none is left.
+func (q *writeQueue) write(a *App) {
+	ctx := context.Background() // the requests' own may end; the busy timeout bounds the wait
+	if q.stmts == nil {         // only this goroutine (one at a time) touches stmts
+		q.stmts, _ = a.Store.PrepareScanStatements(ctx) // nil on failure: statements unprepared
+	}
+	for {
+		// A commit costs more than the rows of a few scans: the requests that can run
+		// queue theirs first, and one commit writes them all. With none, this returns
+		// at once.
+		runtime.Gosched()
+		q.mu.Lock()
+		queued := q.pending
+		q.pending = nil
+		if len(queued) == 0 {
+			q.running = false
+			q.mu.Unlock()
+			return
+		}
+		q.mu.Unlock()
+		// A nonce sent twice at once (a retry racing its first call) waits for the next
+		// transaction, where it finds what its first call wrote.
+		var batch, later []*queuedScan
+		nonces := make(map[string]bool, len(queued))
+		for _, w := range queued {
+			if len(batch) == maxWriteBatch || nonces[w.nonce] {
+				later = append(later, w)
+				continue
+			}
+			nonces[w.nonce] = true
+			batch = append(batch, w)
+		}
+		if len(later) > 0 {
+			q.mu.Lock()
+			q.pending = append(later, q.pending...)
+			q.mu.Unlock()
+		}
+		err := q.writeBatch(ctx, a, batch)
+		if err != nil && len(batch) > 1 {
+			// One scan's failure must not be the others': each runs again alone.
+			for _, w := range batch {
+				if err := q.writeBatch(ctx, a, []*queuedScan{w}); err != nil {
+					w.err = err
+				}
+				close(w.done)
+			}
+			continue
+		}
+		for _, w := range batch {
+			if err != nil {
+				w.err = err
+			}
+			close(w.done)
+		}
+	}
+}
+
+// writeBatch writes a batch in one transaction. A panic (a bug) fails the batch,
+// rolled back, instead of the process: the requests waiting for it get an error, as
+// they would from their own transaction.
+func (q *writeQueue) writeBatch(ctx context.Context, a *App, batch []*queuedScan) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("app: check-in writes: panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	return a.Store.Tx(ctx, func(tx *store.Store) error { return writeScans(ctx, tx, q.stmts, batch) })
+}
+
+// writeScans runs the scans of a batch in tx.
+func writeScans(ctx context.Context, tx *store.Store, ps *store.ScanStatements, batch []*queuedScan) error {
+	for _, w := range batch {
+		if !w.savepoint {
+			if err := w.run(ctx, tx, ps); err != nil {
+				return err
+			}
+			w.err = nil
+			continue
+		}
+		if err := tx.Savepoint(ctx); err != nil {
+			return err
+		}
+		if w.err = w.run(ctx, tx, ps); w.err != nil {
+			if err := tx.RollbackToSavepoint(ctx); err != nil {
+				return err
+			}
+		}
+		if err := tx.ReleaseSavepoint(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
