@@ -6,7 +6,7 @@ import (
 	"context"
 	"io"
 	"net/http"
-		"strings"
+	"strings"
 	"testing"
 
 	"relais/internal/app"
