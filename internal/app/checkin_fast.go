@@ -297,11 +297,20 @@ func (q *writeQueue) write(a *App) {
 			q.pending = append(later, q.pending...)
 			q.mu.Unlock()
 		}
-		err := q.writeBatch(ctx, a, batch)
-		if err != nil && len(batch) > 1 {
-			// One scan's failure must not be the others': each runs again alone.
+		n, err := q.writeBatch(ctx, a, batch)
+		if err == nil && n < len(batch) {
+			// Cut short for an urgent writer (the mail worker): the rest goes next.
+			q.mu.Lock()
+			q.pending = append(append([]*queuedScan(nil), batch[n:]...), q.pending...)
+			q.mu.Unlock()
+			batch = batch[:n]
+		}
+		if err != nil && len(batch) > 1 && model.ErrorCode(err) != model.EUnavailable {
+			// One scan's failure must not be the others': each runs again alone. A
+			// database busy past its timeout is everyone's: they are told to try again
+			// now rather than wait as long once more.
 			for _, w := range batch {
-				if err := q.writeBatch(ctx, a, []*queuedScan{w}); err != nil {
+				if _, err := q.writeBatch(ctx, a, []*queuedScan{w}); err != nil {
 					w.err = err
 				}
 				close(w.done)
@@ -320,36 +329,47 @@ func (q *writeQueue) write(a *App) {
 // writeBatch writes a batch in one transaction. A panic (a bug) fails the batch,
 // rolled back, instead of the process: the requests waiting for it get an error, as
 // they would from their own transaction.
-func (q *writeQueue) writeBatch(ctx context.Context, a *App, batch []*queuedScan) (err error) {
+// It returns how many of the batch it wrote: fewer when an urgent writer waits.
+func (q *writeQueue) writeBatch(ctx context.Context, a *App, batch []*queuedScan) (n int, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("app: check-in writes: panic: %v\n%s", r, debug.Stack())
 		}
 	}()
-	return a.Store.Tx(ctx, func(tx *store.Store) error { return writeScans(ctx, tx, q.stmts, batch) })
+	err = a.Store.Tx(ctx, func(tx *store.Store) error {
+		var err error
+		n, err = writeScans(ctx, tx, q.stmts, batch)
+		return err
+	})
+	return n, err
 }
 
-// writeScans runs the scans of a batch in tx.
-func writeScans(ctx context.Context, tx *store.Store, ps *store.ScanStatements, batch []*queuedScan) error {
-	for _, w := range batch {
+// writeScans runs the scans of a batch in tx, and says how many it ran: it stops early
+// (at least one written) when an urgent writer waits for the connection, so that the
+// mail worker, which writes once per message sent, waits for a few rows, not sixty.
+func writeScans(ctx context.Context, tx *store.Store, ps *store.ScanStatements, batch []*queuedScan) (int, error) {
+	for i, w := range batch {
+		if i > 0 && tx.UrgentWaiting() {
+			return i, nil
+		}
 		if !w.savepoint {
 			if err := w.run(ctx, tx, ps); err != nil {
-				return err
+				return i, err
 			}
 			w.err = nil
 			continue
 		}
 		if err := tx.Savepoint(ctx); err != nil {
-			return err
+			return i, err
 		}
 		if w.err = w.run(ctx, tx, ps); w.err != nil {
 			if err := tx.RollbackToSavepoint(ctx); err != nil {
-				return err
+				return i, err
 			}
 		}
 		if err := tx.ReleaseSavepoint(ctx); err != nil {
-			return err
+			return i, err
 		}
 	}
-	return nil
+	return len(batch), nil
 }

@@ -111,6 +111,9 @@ func (a *App) Register(ctx context.Context, eventID int64, in RegistrationInput)
 	_, err = a.Store.FindContactByEmail(ctx, in.Email) // on the read pool, outside the writer
 	likelyNew := model.ErrorCode(err) == model.ENotFound
 	txFn := func(tx *store.Store) error {
+		// It may run twice (a shared transaction that failed runs each again alone).
+		*res, mail = RegisterResult{}, Email{}
+		fresh.ID, fresh.ContactID, fresh.Reference = 0, 0, preReference
 		// The contact first: it needs no lock, and the event's lock is then held for as
 		// few statements as possible.
 		c, created, err := a.registrantContact(ctx, tx, &in.ContactInput, in.Lang, !in.Staff, now, likelyNew)

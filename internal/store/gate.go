@@ -100,3 +100,14 @@ func (s *Store) gated(ctx context.Context, fn func() error) error {
 	defer s.gate.leave()
 	return fn()
 }
+
+// UrgentWaiting says whether an urgent writer (the mail worker) waits for the write
+// gate: a transaction that writes a queue of requests can commit early and let it in.
+func (s *Store) UrgentWaiting() bool {
+	if s.gate == nil {
+		return false
+	}
+	s.gate.mu.Lock()
+	defer s.gate.mu.Unlock()
+	return len(s.gate.urgent) > 0
+}

@@ -167,7 +167,7 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
 	}
 	err := s.gated(ctx, func() error {
 		return s.db.WithContext(ctx).Transaction(func(g *gorm.DB) error {
-			return fn(&Store{db: g, read: g, Driver: s.Driver, Now: s.Now, inTx: true})
+			return fn(&Store{db: g, read: g, Driver: s.Driver, Now: s.Now, inTx: true, gate: s.gate})
 		})
 	})
 	if busy(err) && model.ErrorCode(err) == model.EInternal {
