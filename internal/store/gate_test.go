@@ -54,3 +54,39 @@ func TestWriteGateOrder(t *testing.T) {
 		t.Fatal("gate still held")
 	}
 }
+
+// A transaction writing a queue of requests sees when the mail worker waits.
+func TestUrgentWaiting(t *testing.T) {
+	g := &writeGate{}
+	s := &Store{gate: g, inTx: true}
+	ctx := context.Background()
+	if err := g.enter(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s.UrgentWaiting() {
+		t.Fatal("urgent writer reported with none waiting")
+	}
+	done := make(chan struct{})
+	go func() { g.enter(ctx); g.leave(); close(done) }() // an ordinary writer: not urgent
+	for {
+		g.mu.Lock()
+		n := len(g.normal)
+		g.mu.Unlock()
+		if n == 1 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if s.UrgentWaiting() {
+		t.Fatal("an ordinary writer counted as urgent")
+	}
+	go func() { g.enter(Urgent(ctx)); g.leave() }()
+	for !s.UrgentWaiting() {
+		time.Sleep(time.Millisecond)
+	}
+	g.leave()
+	<-done
+	if (&Store{}).UrgentWaiting() {
+		t.Fatal("a store without a gate (PostgreSQL) reported an urgent writer")
+	}
+}
