@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
-	"strings"
 	"sync"
 	"time"
 
@@ -144,24 +143,6 @@ func (a *App) DoorEvent(ctx context.Context, id int64) (*model.Event, error) {
 	}
 	a.door.cache.keepEvent(ev, now)
 	return ev, nil
-}
-
-// UserForDoorAPIToken is UserForAPIToken for the check-in API: the token's last use is
-// written only when the one read is more than a minute old (TouchAPIToken's own rule),
-// so that a door scanning with an API token does not queue a write per scan behind
-// the admissions. Revocation still takes effect at once: the token is read every time.
-func (a *App) UserForDoorAPIToken(ctx context.Context, clear string) (*model.User, error) {
-	if !strings.HasPrefix(clear, "rls_") {
-		return nil, model.Errorf(model.EUnauthorized, "error.bad_token")
-	}
-	t, u, err := a.Store.FindAPITokenUser(ctx, HashToken(clear))
-	if err != nil || !u.Active() {
-		return nil, model.Errorf(model.EUnauthorized, "error.bad_token")
-	}
-	if now := a.Now(); t.LastUsedAt == nil || t.LastUsedAt.Before(now.Add(-time.Minute)) {
-		_ = a.Store.TouchAPIToken(ctx, t.ID, now)
-	}
-	return u, nil
 }
 
 // fastAdmission is a scan to admit whose registration was read confirmed and not

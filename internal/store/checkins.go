@@ -303,10 +303,9 @@ func (s *Store) FlagSupersededAdmission(ctx context.Context, regID int64, winner
 	return wrap(err, "flag admission")
 }
 
-// FindAPITokenUser is FindAPITokenByHash in one statement scanned by hand, for the
-// check-in API (a read per scan): a live token (its id, user and last use only) and
-// its user, or ENotFound.
-func (s *Store) FindAPITokenUser(ctx context.Context, hash string) (*model.APIToken, *model.User, error) {
+// FindAPITokenByHash returns a live token and its user, or ENotFound: one statement,
+// scanned by hand, as every API request (every scan at a door) starts with it.
+func (s *Store) FindAPITokenByHash(ctx context.Context, hash string) (*model.APIToken, *model.User, error) {
 	rows, err := s.r(ctx).Raw(`SELECT t.id, t.last_used_at, u.id, u.email, u.name, u.password_hash, u.role, u.lang,
  u.disabled_at, u.last_login_at, u.created_at, u.updated_at
  FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ? AND t.revoked_at IS NULL LIMIT 1`, hash).Rows()

@@ -55,16 +55,6 @@ func (s *Store) CreateAPIToken(ctx context.Context, t *model.APIToken) error {
 	return wrap(s.w(ctx).Create(t).Error, "create api token")
 }
 
-// FindAPITokenByHash returns a live token and its user, or ENotFound.
-func (s *Store) FindAPITokenByHash(ctx context.Context, hash string) (*model.APIToken, *model.User, error) {
-	var t model.APIToken
-	if err := s.r(ctx).Where("token_hash = ? AND revoked_at IS NULL", hash).First(&t).Error; err != nil {
-		return nil, nil, wrap(err, "find api token")
-	}
-	u, err := s.FindUserByID(ctx, t.UserID)
-	return &t, u, err
-}
-
 // TouchAPIToken records the last use of a token, at most once a minute to spare writes.
 func (s *Store) TouchAPIToken(ctx context.Context, id int64, at time.Time) error {
 	err := s.w(ctx).Model(&model.APIToken{}).

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -43,29 +42,6 @@ func (s *Server) doorAuth(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		c.Set("door_link", link)
-		c.Set("api_token", true)
-		return next(c)
-	}
-}
-
-// doorBearerAuth is bearerAuth for the check-in API: the same tokens and answers, but
-// the token's last use is written only when the one read is over a minute old, so that
-// scans do not queue an empty write each on SQLite's single write connection.
-func (s *Server) doorBearerAuth(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		h := c.Request().Header.Get("Authorization")
-		if h == "" {
-			return next(c)
-		}
-		tok, ok := strings.CutPrefix(h, "Bearer ")
-		if !ok {
-			return model.Errorf(model.EUnauthorized, "error.bad_token")
-		}
-		u, err := s.app.UserForDoorAPIToken(c.Request().Context(), strings.TrimSpace(tok))
-		if err != nil {
-			return err
-		}
-		c.Set("user", u)
 		c.Set("api_token", true)
 		return next(c)
 	}

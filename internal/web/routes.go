@@ -283,7 +283,7 @@ func (s *Server) routes(e *echo.Echo) {
 	// Check-in at the door (door_api.go, door_auth.go): a door link (X-Door-Token) for its
 	// own event only, staff of any role (session plus X-CSRF-Token), or an API token.
 	doorAPI := func(limit echo.MiddlewareFunc) []echo.MiddlewareFunc {
-		return []echo.MiddlewareFunc{limit, s.doorAuth, s.doorBearerAuth, unlessDoorToken(sessions, s.loadUser, apiCSRF), s.requireDoor}
+		return []echo.MiddlewareFunc{limit, s.doorAuth, s.bearerAuth, unlessDoorToken(sessions, s.loadUser, apiCSRF), s.requireDoor}
 	}
 	e.POST("/api/v1/events/:id/checkins", s.apiCheckIn, doorAPI(small)...)
 	e.POST("/api/v1/events/:id/checkins/batch", s.apiCheckInBatch, doorAPI(small)...)
