@@ -26,24 +26,8 @@ const maxLastError = 1900
 // call stores nothing and returns created=false. Either way m.ID is the stored message's id.
 // Call it inside Tx with the change that causes the email, so both commit or neither does.
 func (s *Store) EnqueueMessage(ctx context.Context, m *model.Message) (created bool, err error) {
-	if m.IdempotencyKey == "" {
-		return false, model.Errorf(model.EInvalid, "store: message has no idempotency key")
-	}
-	if m.ToEmail == "" {
-		return false, model.Errorf(model.EInvalid, "store: message has no recipient")
-	}
-	now := s.now()
-	m.ID = 0
-	m.Status = model.MessageQueued
-	m.Attempts = 0
-	m.ClaimedUntil, m.SentAt = nil, nil
-	m.LastError = ""
-	if m.NextAttemptAt.IsZero() {
-		m.NextAttemptAt = now
-	}
-	m.NextAttemptAt = dbTime(m.NextAttemptAt)
-	if m.CreatedAt.IsZero() {
-		m.CreatedAt = now
+	if err := readyToQueue(m, s.now()); err != nil {
+		return false, err
 	}
 	err = s.Tx(ctx, func(tx *Store) error {
 		res := tx.db.Omit(clause.Associations).
@@ -105,6 +89,30 @@ func nullable[T any](p *T) any {
 	return *p
 }
 
+// readyToQueue checks that m can be queued and sets it as a new queued message: due
+// now unless it says later.
+func readyToQueue(m *model.Message, now time.Time) error {
+	if m.IdempotencyKey == "" {
+		return model.Errorf(model.EInvalid, "store: message has no idempotency key")
+	}
+	if m.ToEmail == "" {
+		return model.Errorf(model.EInvalid, "store: message has no recipient")
+	}
+	m.ID = 0
+	m.Status = model.MessageQueued
+	m.Attempts = 0
+	m.ClaimedUntil, m.SentAt = nil, nil
+	m.LastError = ""
+	if m.NextAttemptAt.IsZero() {
+		m.NextAttemptAt = now
+	}
+	m.NextAttemptAt = dbTime(m.NextAttemptAt)
+	if m.CreatedAt.IsZero() {
+		m.CreatedAt = now
+	}
+	return nil
+}
+
 // EnqueueMessages queues many messages as EnqueueMessage queues one, in a few
 // statements: one multi-row INSERT … ON CONFLICT DO NOTHING per hundred messages. A
 // message whose idempotency key is queued already (or repeated in msgs) is not stored
@@ -113,23 +121,8 @@ func nullable[T any](p *T) any {
 func (s *Store) EnqueueMessages(ctx context.Context, msgs []*model.Message) (created int, err error) {
 	now := s.now()
 	for _, m := range msgs {
-		if m.IdempotencyKey == "" {
-			return 0, model.Errorf(model.EInvalid, "store: message has no idempotency key")
-		}
-		if m.ToEmail == "" {
-			return 0, model.Errorf(model.EInvalid, "store: message has no recipient")
-		}
-		m.ID = 0
-		m.Status = model.MessageQueued
-		m.Attempts = 0
-		m.ClaimedUntil, m.SentAt = nil, nil
-		m.LastError = ""
-		if m.NextAttemptAt.IsZero() {
-			m.NextAttemptAt = now
-		}
-		m.NextAttemptAt = dbTime(m.NextAttemptAt)
-		if m.CreatedAt.IsZero() {
-			m.CreatedAt = now
+		if err := readyToQueue(m, now); err != nil {
+			return 0, err
 		}
 	}
 	err = s.Tx(ctx, func(tx *Store) error {
