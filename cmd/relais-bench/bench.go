@@ -30,6 +30,7 @@ type options struct {
 	Postgres string
 	Only     string
 	Binary   string
+	Profile  string
 }
 
 func (o options) want(s string) bool {
@@ -134,7 +135,18 @@ func machine() string {
 // benchDatabase runs every scenario against one database.
 func benchDatabase(ctx context.Context, o options, bin, work string, smtpSrv *smtpCounter, db database, out io.Writer) ([]result, []string, error) {
 	fmt.Fprintf(out, "\n== %s ==\n", db.name)
-	p, err := startRelais(ctx, bin, work, map[string]string{"RELAIS_DATABASE": db.relaisURL, "RELAIS_SMTP_URL": smtpSrv.url()})
+	env := map[string]string{"RELAIS_DATABASE": db.relaisURL, "RELAIS_SMTP_URL": smtpSrv.url()}
+	if o.Profile != "" {
+		port, err := freePort()
+		if err != nil {
+			return nil, nil, err
+		}
+		env["RELAIS_PPROF_ADDR"] = fmt.Sprintf("127.0.0.1:%d", port)
+		if err := os.MkdirAll(o.Profile, 0o755); err != nil {
+			return nil, nil, err
+		}
+	}
+	p, err := startRelais(ctx, bin, work, env)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -196,6 +208,7 @@ func benchDatabase(ctx context.Context, o options, bin, work string, smtpSrv *sm
 		}
 		before := smtpSrv.count.Load()
 		p.resetPeak()
+		prof := p.profile(o.Profile, "registration-"+db.name, o.Duration)
 		run := randHex()
 		r := burst(ctx, o.Clients, o.Duration, 0, func(c, i int) error {
 			res, err := postForm(clients[c], page+"/register", url.Values{"_csrf": {tokens[c]}, "first_name": {"Blog"},
@@ -209,6 +222,7 @@ func benchDatabase(ctx context.Context, o options, bin, work string, smtpSrv *sm
 			return nil
 		})
 		drain, ok := waitMail(before+int64(r.Requests-r.Errors), 120*time.Second)
+		prof()
 		r.Scenario, r.Database, r.PeakMB = "registration POST", db.name, p.peakMB()
 		r.Extra = fmt.Sprintf("last confirmation email %.2f s after the burst", drain.Seconds())
 		if !ok {
@@ -268,6 +282,7 @@ func benchDatabase(ctx context.Context, o options, bin, work string, smtpSrv *sm
 				return i * 20 / 21
 			}
 			p.resetPeak()
+			prof := p.profile(o.Profile, "checkin-"+db.name, 2*time.Second)
 			var mu sync.Mutex
 			oks := 0
 			r := burst(ctx, o.Clients, 5*time.Minute, scans, func(c, i int) error {
@@ -284,6 +299,7 @@ func benchDatabase(ctx context.Context, o options, bin, work string, smtpSrv *sm
 				}
 				return err
 			})
+			prof()
 			r.Scenario, r.Database, r.PeakMB = "check-in POST", db.name, p.peakMB()
 			r.Extra = fmt.Sprintf("%d admitted, %d repeated scans", oks, scans-oks)
 			fl := burst(ctx, o.Clients, 5*time.Minute, scans, func(c, i int) error {
@@ -310,6 +326,7 @@ func benchDatabase(ctx context.Context, o options, bin, work string, smtpSrv *sm
 		}
 		for _, pg := range []struct{ name, path string }{{"event page GET", "/e/" + slug}, {"home page GET", "/"}} {
 			p.resetPeak()
+			prof := p.profile(o.Profile, strings.Fields(pg.name)[0]+"-"+db.name, o.Duration/2)
 			r := burst(ctx, o.Clients, o.Duration/2, 0, func(c, i int) error {
 				req, _ := http.NewRequest("GET", p.base+pg.path, nil)
 				req.Header.Set("Accept-Encoding", "gzip")
@@ -324,6 +341,7 @@ func benchDatabase(ctx context.Context, o options, bin, work string, smtpSrv *sm
 				}
 				return nil
 			})
+			prof()
 			size, _ := compressedSize(p.base + pg.path)
 			css, _ := compressedSize(p.base + "/static/relais.css")
 			r.Scenario, r.Database, r.PeakMB = pg.name, db.name, p.peakMB()
@@ -342,6 +360,7 @@ func benchDatabase(ctx context.Context, o options, bin, work string, smtpSrv *sm
 		} else {
 			before := smtpSrv.count.Load()
 			p.resetPeak()
+			prof := p.profile(o.Profile, "campaign-"+db.name, 4*time.Second)
 			t0 := time.Now()
 			if err := api(hc, "POST", fmt.Sprintf("%s/api/v1/campaigns/%d/send", p.base, camp.ID), token, map[string]any{}, nil); err != nil {
 				return nil, nil, err
@@ -349,6 +368,7 @@ func benchDatabase(ctx context.Context, o options, bin, work string, smtpSrv *sm
 			queued := time.Since(t0)
 			el, ok := waitMail(before+int64(o.Tickets), 600*time.Second)
 			el += queued
+			prof()
 			r := result{Scenario: "campaign 10k", Database: db.name, Requests: o.Tickets, Throughput: float64(o.Tickets) / el.Seconds(), PeakMB: p.peakMB(),
 				Extra: fmt.Sprintf("send click answered in %.2f s; last message delivered %.1f s after the click", queued.Seconds(), el.Seconds())}
 			if !ok {

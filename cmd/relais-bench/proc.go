@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -138,4 +139,36 @@ func (p *process) stop() {
 		}
 	}
 	p.log.Close()
+}
+
+// profile starts a CPU profile of relais for d when dir is set, and returns a function
+// that waits for it and writes it to dir/name.pprof.
+func (p *process) profile(dir, name string, d time.Duration) func() {
+	addr := ""
+	for _, kv := range p.env {
+		if v, ok := strings.CutPrefix(kv, "RELAIS_PPROF_ADDR="); ok {
+			addr = v
+		}
+	}
+	if dir == "" || addr == "" {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		res, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, max(1, int(d.Seconds()))))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "profile:", err)
+			return
+		}
+		defer res.Body.Close()
+		f, err := os.Create(filepath.Join(dir, name+".pprof"))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "profile:", err)
+			return
+		}
+		defer f.Close()
+		io.Copy(f, res.Body)
+	}()
+	return func() { <-done }
 }
