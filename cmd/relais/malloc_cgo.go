@@ -31,3 +31,7 @@ __attribute__((constructor)) static void relais_malloc_arenas(void) {
 }
 */
 import "C"
+
+// trimCHeap returns the free pages of glibc's arenas to the system (malloc_trim):
+// start-up leaves some behind, freed by SQLite after migrations and the first queries.
+func trimCHeap() { C.malloc_trim(0) }

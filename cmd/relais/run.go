@@ -166,6 +166,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		prev := debug.SetMemoryLimit(limit)
 		defer debug.SetMemoryLimit(prev)
 	}
+	restoreGC := lowerGCDuringStartup(os.Getenv("GOGC"))
+	defer restoreGC() // when start-up fails
 	w, err := wire(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -223,7 +225,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	}
 	// Start-up (migrations, catalogues, templates) leaves garbage behind: collect it
 	// and hand the pages back to the system before the first request.
-	debug.FreeOSMemory()
+	restoreGC()
+	releaseMemory()
 	srvErr := make(chan error, 1)
 	go func() { srvErr <- e.Server.Serve(ln) }()
 	log.Info("relais started", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "database", store.Describe(cfg.Database),
