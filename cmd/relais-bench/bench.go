@@ -221,10 +221,11 @@ func benchDatabase(ctx context.Context, o options, bin, work string, smtpSrv *sm
 			}
 			return nil
 		})
+		during := smtpSrv.count.Load() - before
 		drain, ok := waitMail(before+int64(r.Requests-r.Errors), 120*time.Second)
 		prof()
 		r.Scenario, r.Database, r.PeakMB = "registration POST", db.name, p.peakMB()
-		r.Extra = fmt.Sprintf("last confirmation email %.2f s after the burst", drain.Seconds())
+		r.Extra = fmt.Sprintf("last confirmation email %.2f s after the burst (%d of %d sent during it)", drain.Seconds(), during, r.Requests-r.Errors)
 		if !ok {
 			r.Extra = fmt.Sprintf("confirmation emails NOT all delivered within %.0f s", drain.Seconds())
 		}

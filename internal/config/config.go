@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -259,9 +260,20 @@ type SMTP struct {
 	Username string
 	Password string
 	TLS      string // starttls, tls or none
+	// Connections is how many messages go to the server at once, each over its own
+	// connection (DefaultSMTPConnections when the URL does not say).
+	Connections int
 }
 
-// ParseSMTP parses smtp://user:pass@host:port?tls=starttls|tls|none.
+// DefaultSMTPConnections is the number of SMTP connections when the URL does not set
+// it. One connection spends most of its time waiting for the server's answers; a second
+// one sends meanwhile. Most providers accept a handful of connections per client.
+const DefaultSMTPConnections = 2
+
+// MaxSMTPConnections bounds connections=.
+const MaxSMTPConnections = 16
+
+// ParseSMTP parses smtp://user:pass@host:port?tls=starttls|tls|none&connections=N.
 func ParseSMTP(s string) (SMTP, error) {
 	u, err := url.Parse(s)
 	if err != nil || u.Scheme != "smtp" && u.Scheme != "smtps" {
@@ -290,6 +302,14 @@ func ParseSMTP(s string) (SMTP, error) {
 	if u.User != nil {
 		out.Username = u.User.Username()
 		out.Password, _ = u.User.Password()
+	}
+	out.Connections = DefaultSMTPConnections
+	if c := u.Query().Get("connections"); c != "" {
+		n, err := strconv.Atoi(c)
+		if err != nil || n < 1 || n > MaxSMTPConnections {
+			return SMTP{}, fmt.Errorf("connections=%q must be a number between 1 and %d", c, MaxSMTPConnections)
+		}
+		out.Connections = n
 	}
 	return out, nil
 }

@@ -73,7 +73,7 @@ func TestDKIMSignedThroughSMTP(t *testing.T) {
 				t.Fatal(err)
 			}
 			srv := mailtest.Start(t)
-			s, err := mail.NewSigningSender(srv.URL, d)
+			s, err := mail.NewSigningSender(srv.URL+"&connections=1", d)
 			if err != nil {
 				t.Fatal(err)
 			}

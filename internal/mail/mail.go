@@ -1,6 +1,6 @@
 // Package mail sends Relais' email. Every email is first a row in the outbox (see
 // store.EnqueueMessage); the Worker here claims due messages, hands them to a Sender over
-// one reused SMTP connection, and records the outcome: sent, retried later with back-off,
+// a few reused SMTP connections, and records the outcome: sent, retried later with back-off,
 // or failed for good when the server refused it permanently. The package also renders
 // email bodies from the templates in templates/emails.
 package mail

@@ -28,14 +28,21 @@ const (
 	smtpIdleTimeout = 30 * time.Second
 )
 
-// SMTPSender sends over one SMTP connection, reused from message to message: dialling
-// and authenticating for each message would cost more than sending it. When the server
-// has dropped the connection (idle timeout, restart) it dials again and sends the
-// message once more on the fresh connection. Safe for concurrent use; sends are serialised.
+// SMTPSender sends over a few SMTP connections (config.SMTP.Connections), each reused
+// from message to message: dialling and authenticating for each message would cost more
+// than sending it. When the server has dropped a connection (idle timeout, restart) it
+// dials again and sends the message once more on the fresh connection. Safe for
+// concurrent use: as many messages go at once as there are connections, the others wait.
 type SMTPSender struct {
-	dialer *gomail.Dialer
-	now    func() time.Time
-	dkim   *DKIM // nil: messages go unsigned
+	now  func() time.Time
+	dkim *DKIM // nil: messages go unsigned
+	all  []*smtpConn
+	free chan *smtpConn
+}
+
+// smtpConn is one connection of an SMTPSender, dialled on its first message.
+type smtpConn struct {
+	dialer *gomail.Dialer // its own: the AUTH mechanism's state is per connection
 
 	mu       sync.Mutex
 	conn     gomail.SendCloser // nil until the first message, and after a failure
@@ -49,6 +56,17 @@ func NewSMTPSender(c config.SMTP) *SMTPSender { return NewSigningSMTPSender(c, n
 // NewSigningSMTPSender is NewSMTPSender that signs every message with d (nil: unsigned).
 func NewSigningSMTPSender(c config.SMTP, dk *DKIM) *SMTPSender {
 	installDialDeadline()
+	n := max(1, c.Connections)
+	s := &SMTPSender{now: time.Now, dkim: dk, free: make(chan *smtpConn, n)}
+	for range n {
+		sc := &smtpConn{dialer: newDialer(c)}
+		s.all = append(s.all, sc)
+		s.free <- sc
+	}
+	return s
+}
+
+func newDialer(c config.SMTP) *gomail.Dialer {
 	d := &gomail.Dialer{
 		Host:      c.Host,
 		Port:      c.Port,
@@ -73,12 +91,17 @@ func NewSigningSMTPSender(c config.SMTP, dk *DKIM) *SMTPSender {
 	if c.Username != "" {
 		d.Auth = &smtpAuth{user: c.Username, pass: c.Password}
 	}
-	return &SMTPSender{dialer: d, now: time.Now, dkim: dk}
+	return d
 }
 
-// Send delivers m over the shared connection. A 5xx answer is a *PermanentError carrying
+// Parallel is how many messages Send takes at once: a worker runs as many sends.
+func (s *SMTPSender) Parallel() int { return len(s.all) }
+
+// Send delivers m over a free connection. A 5xx answer is a *PermanentError carrying
 // the server's words; anything else (refused for now, server unreachable) is temporary.
 // Once the server has accepted the data the message is sent: it is never sent again here.
+// When ctx carries a hook (withBodySent), it runs once the whole message has been
+// written, before the end of the data is sent: from then on the server may take it.
 func (s *SMTPSender) Send(ctx context.Context, m *model.Message) error {
 	msg, env, err := compose(m, s.now())
 	if err != nil {
@@ -90,17 +113,25 @@ func (s *SMTPSender) Send(ctx context.Context, m *model.Message) error {
 			return err
 		}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	var c *smtpConn
+	select {
+	case c = <-s.free:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { s.free <- c }()
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	reused := s.conn != nil
-	bodyWritten, err := s.transmit(env, payload)
+	hook, _ := ctx.Value(bodySentKey{}).(func())
+	reused := c.conn != nil
+	bodyWritten, err := c.transmit(env, payload, hook)
 	if err != nil && reused && !bodyWritten && connectionLost(err) {
 		// The connection had died while idle. The server cannot have taken this message:
 		// its body never went through, so sending it on a fresh connection is safe.
-		_, err = s.transmit(env, payload)
+		_, err = c.transmit(env, payload, hook)
 	}
 	if err == nil {
 		return nil
@@ -115,71 +146,87 @@ func (s *SMTPSender) Send(ctx context.Context, m *model.Message) error {
 	return permanentFromReply(err)
 }
 
+// bodySentKey carries Send's hook in a context (see withBodySent).
+type bodySentKey struct{}
+
+// withBodySent asks Send to run hook once the message's data is written, just before the
+// end-of-data mark that lets the server take it.
+func withBodySent(ctx context.Context, hook func()) context.Context {
+	return context.WithValue(ctx, bodySentKey{}, hook)
+}
+
 // transmit sends one message, dialling first when there is no connection. After a failure
 // the connection is dropped: its SMTP state is unknown. bodyWritten tells whether the
 // whole message went out before the failure.
-func (s *SMTPSender) transmit(env envelope, msg io.WriterTo) (bodyWritten bool, err error) {
-	if s.conn == nil {
-		c, err := s.dialer.Dial()
+func (c *smtpConn) transmit(env envelope, msg io.WriterTo, hook func()) (bodyWritten bool, err error) {
+	if c.conn == nil {
+		sc, err := c.dialer.Dial()
 		if err != nil {
 			return false, &unavailableError{err: err}
 		}
-		s.conn = c
+		c.conn = sc
 	}
-	w := &trackedMessage{msg: msg}
-	if err := s.conn.Send(env.from, env.to, w); err != nil {
-		s.drop()
+	w := &trackedMessage{msg: msg, hook: hook}
+	if err := c.conn.Send(env.from, env.to, w); err != nil {
+		c.drop()
 		return w.written, err
 	}
-	s.lastUsed = time.Now()
-	if s.idle == nil {
-		s.idle = time.AfterFunc(smtpIdleTimeout, s.closeIfIdle)
+	c.lastUsed = time.Now()
+	if c.idle == nil {
+		c.idle = time.AfterFunc(smtpIdleTimeout, c.closeIfIdle)
 	} else {
-		s.idle.Reset(smtpIdleTimeout)
+		c.idle.Reset(smtpIdleTimeout)
 	}
 	return true, nil
 }
 
 // drop ends the connection (QUIT, then close); errors do not matter any more.
-func (s *SMTPSender) drop() {
-	if s.conn != nil {
-		s.conn.Close()
-		s.conn = nil
+func (c *smtpConn) drop() {
+	if c.conn != nil {
+		c.conn.Close()
+		c.conn = nil
 	}
 }
 
-func (s *SMTPSender) closeIfIdle() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.conn != nil && time.Since(s.lastUsed) >= smtpIdleTimeout {
-		s.drop()
+func (c *smtpConn) closeIfIdle() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.conn != nil && time.Since(c.lastUsed) >= smtpIdleTimeout {
+		c.drop()
 	}
 }
 
-// Close ends the connection. A later Send dials again.
+// Close ends the connections, waiting for messages being sent. A later Send dials again.
 func (s *SMTPSender) Close() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.idle != nil {
-		s.idle.Stop()
+	var errs []error
+	for _, c := range s.all {
+		c.mu.Lock()
+		if c.idle != nil {
+			c.idle.Stop()
+		}
+		if c.conn != nil {
+			errs = append(errs, c.conn.Close())
+			c.conn = nil
+		}
+		c.mu.Unlock()
 	}
-	if s.conn == nil {
-		return nil
-	}
-	err := s.conn.Close()
-	s.conn = nil
-	return err
+	return errors.Join(errs...)
 }
 
-// trackedMessage records whether the whole message was written to the DATA stream.
+// trackedMessage records whether the whole message was written to the DATA stream,
+// and then runs hook (if any) before go-mail ends the data.
 type trackedMessage struct {
 	msg     io.WriterTo
+	hook    func()
 	written bool
 }
 
 func (t *trackedMessage) WriteTo(w io.Writer) (int64, error) {
 	n, err := t.msg.WriteTo(w)
 	t.written = err == nil
+	if t.written && t.hook != nil {
+		t.hook()
+	}
 	return n, err
 }
 
@@ -204,8 +251,8 @@ func connectionLost(err error) bool {
 
 // smtpAuth logs in with PLAIN, or with LOGIN when the server offers only that (some
 // hosted services do). It refuses to send the password in clear text except to this machine.
-// SMTPSender dials one connection at a time, so the mechanism chosen in Start is still
-// the one in use when Next runs.
+// Each connection has its own (newDialer), so the mechanism chosen in Start is still the
+// one in use when Next runs.
 type smtpAuth struct {
 	user, pass string
 	login      bool

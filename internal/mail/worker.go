@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"regexp"
+	"sync"
 	"time"
 
 	"relais/internal/model"
@@ -23,8 +24,8 @@ type WorkerOptions struct {
 	MaxAttempts int                             // attempts before a temporary failure becomes final (10)
 }
 
-// Worker drains the outbox: it claims due messages, sends them one by one through its
-// Sender and records each outcome. Several workers (one per instance) may share a
+// Worker drains the outbox: it claims due messages, sends them through its Sender (over
+// as many connections as the Sender has) and records each outcome. Several workers (one per instance) may share a
 // PostgreSQL outbox; claims keep them from sending the same message.
 type Worker struct {
 	st   *store.Store
@@ -33,6 +34,9 @@ type Worker struct {
 	log  *slog.Logger
 	kick chan struct{}
 	next time.Time // earliest time of the next send under Rate
+	// window is held from the moment a message's data is written until its outcome is
+	// recorded (sendOne).
+	window sync.Mutex
 }
 
 // NewWorker returns a worker sending through s the mail kept in st.
@@ -173,7 +177,8 @@ func (w *Worker) process(ctx context.Context) (sent int, more bool, err error) {
 	return w.send(ctx, w.claim(ctx))
 }
 
-// send sends a claimed batch; see process.
+// send sends a claimed batch; see process. The sender's connections (Parallel) each take
+// the next message of the batch.
 func (w *Worker) send(ctx context.Context, b claimed) (sent int, more bool, err error) {
 	if b.err != nil || ctx.Err() != nil && len(b.msgs) == 0 {
 		return 0, false, b.err
@@ -187,29 +192,91 @@ func (w *Worker) send(ctx context.Context, b claimed) (sent int, more bool, err 
 	// waiting for the database's disk (store.SentMarker): a relais crash loses none.
 	marker := w.st.SentMarker()
 	defer marker.Close()
-	for i := range msgs {
-		m := &msgs[i]
+	var (
+		mu      sync.Mutex
+		next    int  // the first message not handed out yet
+		stopped bool // the batch stopped short: no more are handed out
+		errs    []error
+	)
+	take := func() (int, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		if stopped || next == len(msgs) {
+			return 0, false
+		}
 		if ctx.Err() != nil || !w.wait(ctx) || time.Now().After(leaseEnd) {
-			return sent, false, w.release(keep, msgs[i:])
+			stopped = true
+			return 0, false
 		}
-		// Attachments are read one message at a time (the claim leaves their bytes out)
-		// and dropped once sent: a batch carrying a press kit never sits in memory whole.
-		if err := w.st.LoadAttachmentData(keep, m); err != nil {
-			return sent, false, errors.Join(err, w.release(keep, msgs[i:]))
-		}
-		ok, stop, err := w.outcome(keep, m, w.s.Send(keep, m), marker.MarkSent)
-		m.Attachments, m.HTMLBody, m.TextBody = nil, "", "" // sent or not, no longer needed here
-		if err != nil {
-			return sent, false, errors.Join(err, w.release(keep, msgs[i+1:]))
-		}
-		if ok {
-			sent++
-		}
-		if stop {
-			return sent, false, w.release(keep, msgs[i+1:])
+		next++
+		return next - 1, true
+	}
+	lane := func() {
+		for {
+			i, ok := take()
+			if !ok {
+				return
+			}
+			ok, stop, err := w.sendOne(keep, &msgs[i], marker)
+			mu.Lock()
+			if ok {
+				sent++
+			}
+			if err != nil {
+				errs = append(errs, err)
+			}
+			stopped = stopped || stop || err != nil
+			mu.Unlock()
 		}
 	}
-	return sent, len(msgs) == w.opt.Batch, nil
+	var wg sync.WaitGroup
+	for range w.lanes() - 1 {
+		wg.Go(lane)
+	}
+	lane()
+	wg.Wait()
+	// What was not handed out goes back to the queue.
+	errs = append(errs, w.release(keep, msgs[next:]))
+	return sent, !stopped && len(msgs) == w.opt.Batch, errors.Join(errs...)
+}
+
+// lanes is how many messages are sent at once: as many as the sender takes, one when a
+// rate is kept.
+func (w *Worker) lanes() int {
+	p, ok := w.s.(interface{ Parallel() int })
+	if !ok || w.opt.Rate > 0 {
+		return 1
+	}
+	return max(1, p.Parallel())
+}
+
+// sendOne sends one claimed message and records the outcome; see outcome. A message the
+// server has taken but that is not recorded as sent yet would go out again after a crash:
+// the window lets one message at a time be in that state, whatever the number of
+// connections, so a crash resends at most one message.
+func (w *Worker) sendOne(ctx context.Context, m *model.Message, marker *store.SentMarker) (ok, stop bool, err error) {
+	// Attachments are read one message at a time (the claim leaves their bytes out)
+	// and dropped once sent: a batch carrying a press kit never sits in memory whole.
+	if err := w.st.LoadAttachmentData(ctx, m); err != nil {
+		return false, true, errors.Join(err, w.release(ctx, []model.Message{*m}))
+	}
+	defer func() { m.Attachments, m.HTMLBody, m.TextBody = nil, "", "" }() // sent or not, no longer needed here
+	held := false
+	enter := func() {
+		if !held {
+			w.window.Lock()
+			held = true
+		}
+	}
+	sendErr := w.s.Send(withBodySent(ctx, enter), m)
+	if sendErr == nil {
+		enter() // a sender without the hook
+	}
+	ok, stop, err = w.outcome(ctx, m, sendErr, marker.MarkSent)
+	if held {
+		w.window.Unlock()
+	}
+	return ok, stop, err
 }
 
 // deliver sends one claimed message and records the outcome. stop asks to leave the rest

@@ -403,7 +403,8 @@ func TestConnectionReusedRedialledAndServerDown(t *testing.T) {
 		t.Run(driver, func(t *testing.T) {
 			st, _ := openStore(t, driver)
 			srv := mailtest.Start(t)
-			w := newWorker(st, smtpSender(t, srv.URL), mail.WorkerOptions{})
+			// One connection: the batch goes in order, and stops at the first failure.
+			w := newWorker(st, smtpSender(t, srv.URL+"&connections=1"), mail.WorkerOptions{})
 			for i := range 5 {
 				enqueue(t, st, message(fmt.Sprint("batch-", i)))
 			}
@@ -504,6 +505,56 @@ func TestConcurrentWorkersNeverSendTheSameMessage(t *testing.T) {
 			}
 			wg.Wait()
 			assertEachOnce(t, srv, 60)
+		})
+	}
+}
+
+func TestSeveralConnectionsSendEachOnceAndRecordEachBeforeTheNext(t *testing.T) {
+	for _, driver := range storetest.Drivers(t) {
+		t.Run(driver, func(t *testing.T) {
+			st, _ := openStore(t, driver)
+			srv := mailtest.Start(t)
+			ids := map[string]int64{} // recipient → message
+			for i := range 40 {
+				m := message(fmt.Sprint("lanes-", i))
+				m.ToEmail = fmt.Sprintf("blogueur%d@example.net", i)
+				ids[m.ToEmail] = enqueue(t, st, m).ID
+			}
+			// When the server takes a message, every message it took before is recorded as
+			// sent: a crash at any moment would leave at most one message to send again,
+			// however many connections send at once.
+			var mu sync.Mutex
+			var taken []string
+			srv.OnAccept(func(r mailtest.Received) {
+				mu.Lock()
+				defer mu.Unlock()
+				for _, to := range taken {
+					m, err := st.FindMessage(context.Background(), ids[to])
+					if err != nil || m.Status != model.MessageSent {
+						t.Errorf("taking the message to %s: the one to %s, taken before, is not recorded as sent (%v)", r.To[0], to, err)
+					}
+				}
+				taken = append(taken, r.To[0])
+			})
+			w := newWorker(st, smtpSender(t, srv.URL+"&connections=3"), mail.WorkerOptions{})
+			if n := runOnce(t, w); n != 40 {
+				t.Fatalf("sent %d, want 40", n)
+			}
+			if c := srv.Connections(); c < 2 || c > 3 {
+				t.Errorf("%d connections, want 2 or 3 of the 3 allowed", c)
+			}
+			got := map[string]int{}
+			for _, r := range srv.Received() {
+				got[r.To[0]]++
+			}
+			for to, id := range ids {
+				if got[to] != 1 {
+					t.Errorf("%s received %d messages, want 1", to, got[to])
+				}
+				if m := find(t, st, id); m.Status != model.MessageSent {
+					t.Errorf("message to %s: %s, want sent", to, m.Status)
+				}
+			}
 		})
 	}
 }

@@ -52,8 +52,8 @@ func Open(ctx context.Context, url string) (*Store, error) {
 			NowFunc:                Now,
 			SkipDefaultTransaction: true,
 			// On SQLite, preparing a statement took an eighth of a registration's CPU:
-			// statements are kept prepared per connection (a bounded cache). pgx keeps
-			// its own statement cache on PostgreSQL.
+			// the readers keep theirs prepared (a bounded cache), the writer too (see
+			// stmtPool). pgx keeps its own statement cache on PostgreSQL.
 			PrepareStmt:        driver == "sqlite",
 			PrepareStmtMaxSize: 512,
 		}
@@ -67,8 +67,16 @@ func Open(ctx context.Context, url string) (*Store, error) {
 			}
 		}
 		params := "_busy_timeout=10000&_foreign_keys=on&_journal_mode=WAL&_synchronous=NORMAL"
-		w, err := gorm.Open(sqlite.Open("file:"+dsn+"?"+params+"&_txlock=immediate"), gcfg())
+		// The writer keeps its statements prepared itself (stmtPool), in transactions too.
+		sqlw, err := sql.Open("sqlite3", "file:"+dsn+"?"+params+"&_txlock=immediate")
 		if err != nil {
+			return nil, fmt.Errorf("store: open sqlite: %w", err)
+		}
+		wcfg := gcfg()
+		wcfg.PrepareStmt = false
+		w, err := gorm.Open(sqlite.New(sqlite.Config{Conn: newStmtPool(sqlw)}), wcfg)
+		if err != nil {
+			sqlw.Close()
 			return nil, fmt.Errorf("store: open sqlite: %w", err)
 		}
 		// Each reader keeps its own page cache (2 MB by default, 8 readers): 512 KB

@@ -39,6 +39,15 @@ type Server struct {
 	refuseText  string
 	user, pass  string
 	live        map[*smtp.Conn]bool
+	onAccept    func(Received)
+}
+
+// OnAccept runs f for each message the server takes, after its data has arrived and
+// before the server answers that it took it.
+func (s *Server) OnAccept(f func(Received)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onAccept = f
 }
 
 // Start listens on a free loopback port and serves until the test ends.
@@ -221,8 +230,15 @@ func (ss *session) Data(r io.Reader) error {
 	if len(ss.to) == 0 {
 		return errors.New("no recipient")
 	}
+	got := Received{From: ss.from, To: ss.to, Data: b}
 	ss.s.mu.Lock()
-	ss.s.received = append(ss.s.received, Received{From: ss.from, To: ss.to, Data: b})
+	f := ss.s.onAccept
+	ss.s.mu.Unlock()
+	if f != nil {
+		f(got)
+	}
+	ss.s.mu.Lock()
+	ss.s.received = append(ss.s.received, got)
 	ss.s.mu.Unlock()
 	return nil
 }
