@@ -226,6 +226,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	// Start-up (migrations, catalogues, templates) leaves garbage behind: collect it
 	// and hand the pages back to the system before the first request.
 	restoreGC()
+	if err := w.store.ReleaseMemory(ctx); err != nil {
+		log.Warn("start-up: could not release the database's caches", "err", err)
+	}
 	releaseMemory()
 	srvErr := make(chan error, 1)
 	go func() { srvErr <- e.Server.Serve(ln) }()

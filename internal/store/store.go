@@ -39,6 +39,9 @@ type Store struct {
 // Now returns the current time in UTC, truncated to what both databases keep.
 func Now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 
+// readers is the number of SQLite's read connections.
+const readers = 8
+
 // Open connects to the database named by a RELAIS_DATABASE URL. It does not migrate.
 func Open(ctx context.Context, url string) (*Store, error) {
 	driver, dsn, err := config.ParseDatabase(url)
@@ -91,8 +94,8 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		wdb.SetMaxIdleConns(1)
 		wdb.SetConnMaxLifetime(0)
 		rdb, _ := r.DB()
-		rdb.SetMaxOpenConns(8)
-		rdb.SetMaxIdleConns(8)
+		rdb.SetMaxOpenConns(readers)
+		rdb.SetMaxIdleConns(readers)
 		s.db, s.read, s.gate = w, r, &writeGate{}
 	case "postgres":
 		g, err := gorm.Open(postgres.Open(dsn), gcfg())
@@ -132,6 +135,25 @@ func (s *Store) Ping(ctx context.Context) error {
 	if err := sqldb.PingContext(ctx); err != nil {
 		return fmt.Errorf("store: ping: %w", err)
 	}
+	return nil
+}
+
+// ReleaseMemory hands back what SQLite keeps in memory for later: the writer's page
+// cache, and the readers' connections left idle with theirs (they open again on demand).
+// Serve calls it once start-up is done. Nothing to do on PostgreSQL.
+func (s *Store) ReleaseMemory(ctx context.Context) error {
+	if s.Driver != "sqlite" {
+		return nil
+	}
+	if err := s.db.WithContext(ctx).Exec("PRAGMA shrink_memory").Error; err != nil {
+		return wrap(err, "release memory")
+	}
+	rdb, err := s.read.DB()
+	if err != nil {
+		return err
+	}
+	rdb.SetMaxIdleConns(0)
+	rdb.SetMaxIdleConns(readers)
 	return nil
 }
 
