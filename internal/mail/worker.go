@@ -255,9 +255,9 @@ func (w *Worker) lanes() int {
 // the window lets one message at a time be in that state, whatever the number of
 // connections, so a crash resends at most one message.
 func (w *Worker) sendOne(ctx context.Context, m *model.Message, marker *store.SentMarker) (ok, stop bool, err error) {
-	// Attachments are read one message at a time (the claim leaves their bytes out)
+	// Bodies and attachments are read one message at a time (the claim leaves them out)
 	// and dropped once sent: a batch carrying a press kit never sits in memory whole.
-	if err := w.st.LoadAttachmentData(ctx, m); err != nil {
+	if err := w.st.LoadMessageContent(ctx, m); err != nil {
 		return false, true, errors.Join(err, w.release(ctx, []model.Message{*m}))
 	}
 	defer func() { m.Attachments, m.HTMLBody, m.TextBody = nil, "", "" }() // sent or not, no longer needed here

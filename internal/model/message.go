@@ -25,8 +25,8 @@ type Message struct {
 	FromName       string        `json:"from_name"`
 	ReplyTo        string        `json:"reply_to"`
 	Subject        string        `json:"subject"`
-	HTMLBody       string        `json:"-"`
-	TextBody       string        `json:"-"`
+	HTMLBody       string        `json:"-" gorm:"-"` // in message_bodies: see store.LoadMessageContent
+	TextBody       string        `json:"-" gorm:"-"`
 	Headers        string        `json:"-"` // extra headers, "Name: value" lines
 	Lang           string        `json:"lang"`
 	Status         MessageStatus `json:"status"`

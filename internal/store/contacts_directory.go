@@ -304,8 +304,11 @@ func (s *Store) EraseContact(ctx context.Context, id int64, newToken string) (*m
 				return err
 			}
 			if err := tx.db.Model(&model.Message{}).Where("id IN ?", chunk).Updates(map[string]any{
-				"to_email": c.Email, "to_name": ErasedName, "html_body": "", "text_body": "", "headers": "",
+				"to_email": c.Email, "to_name": ErasedName, "headers": "",
 			}).Error; err != nil {
+				return err
+			}
+			if err := tx.db.Exec("UPDATE message_bodies SET html_body = '', text_body = '' WHERE message_id IN ?", chunk).Error; err != nil {
 				return err
 			}
 			if err := tx.db.Model(&model.Message{}).Where("id IN ? AND status IN ?", chunk,

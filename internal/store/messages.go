@@ -13,7 +13,6 @@ import (
 	"unicode/utf8"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"relais/internal/model"
 )
@@ -30,13 +29,11 @@ func (s *Store) EnqueueMessage(ctx context.Context, m *model.Message) (created b
 		return false, err
 	}
 	err = s.Tx(ctx, func(tx *Store) error {
-		res := tx.db.Omit(clause.Associations).
-			Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "idempotency_key"}}, DoNothing: true}).
-			Create(m)
-		if res.Error != nil {
-			return res.Error
+		id, err := tx.insertMessage(ctx, m)
+		if err != nil {
+			return err
 		}
-		if res.RowsAffected == 0 {
+		if id == 0 {
 			var existing model.Message
 			if err := tx.db.Select("id", "status").Where("idempotency_key = ?", m.IdempotencyKey).
 				Take(&existing).Error; err != nil {
@@ -45,6 +42,7 @@ func (s *Store) EnqueueMessage(ctx context.Context, m *model.Message) (created b
 			m.ID, m.Status = existing.ID, existing.Status
 			return nil
 		}
+		m.ID = id
 		created = true
 		for i := range m.Attachments {
 			a := &m.Attachments[i]
@@ -64,21 +62,98 @@ func (s *Store) EnqueueMessage(ctx context.Context, m *model.Message) (created b
 	return created, nil
 }
 
-// enqueueChunk is how many messages one INSERT of EnqueueMessages writes: 22 values
+// enqueueChunk is how many messages one INSERT of EnqueueMessages writes: 20 values
 // each, far below the parameter limits of SQLite (32,766) and PostgreSQL (65,535).
 const enqueueChunk = 100
 
-// messageColumns are the columns EnqueueMessages writes, in the order of messageValues.
+// messageColumns are the columns of a message's row, in the order of messageValues;
+// its bodies are in message_bodies.
 const messageColumns = "kind, idempotency_key, to_email, to_name, from_email, from_name, reply_to, subject, " +
-	"html_body, text_body, headers, lang, status, attempts, next_attempt_at, claimed_until, last_error, sent_at, " +
+	"headers, lang, status, attempts, next_attempt_at, claimed_until, last_error, sent_at, " +
 	"event_id, contact_id, campaign_id, created_at"
+
+// messageColumnCount is the number of messageColumns.
+const messageColumnCount = 20
 
 // messageValues appends m's values in the order of messageColumns.
 func messageValues(args []any, m *model.Message) []any {
 	return append(args, m.Kind, m.IdempotencyKey, m.ToEmail, m.ToName, m.FromEmail, m.FromName, m.ReplyTo,
-		m.Subject, m.HTMLBody, m.TextBody, m.Headers, m.Lang, string(m.Status), m.Attempts, m.NextAttemptAt,
+		m.Subject, m.Headers, m.Lang, string(m.Status), m.Attempts, m.NextAttemptAt,
 		nullable(m.ClaimedUntil), m.LastError, nullable(m.SentAt), nullable(m.EventID), nullable(m.ContactID),
 		nullable(m.CampaignID), m.CreatedAt)
+}
+
+// placeholders writes n bind parameters separated by commas, numbered from first on
+// PostgreSQL.
+func (s *Store) placeholders(q *strings.Builder, first, n int) {
+	for j := range n {
+		if j > 0 {
+			q.WriteByte(',')
+		}
+		if s.Driver == "postgres" {
+			q.WriteString("$" + strconv.Itoa(first+j))
+		} else {
+			q.WriteByte('?')
+		}
+	}
+}
+
+// insertMessage writes m and its bodies unless its idempotency key is queued already,
+// inside a transaction, and returns its id, or 0. On PostgreSQL it is one statement.
+func (s *Store) insertMessage(ctx context.Context, m *model.Message) (int64, error) {
+	var q strings.Builder
+	q.WriteString("INSERT INTO messages (" + messageColumns + ") VALUES (")
+	s.placeholders(&q, 1, messageColumnCount)
+	q.WriteString(") ON CONFLICT (idempotency_key) DO NOTHING RETURNING id")
+	args := messageValues(make([]any, 0, messageColumnCount+2), m)
+	if s.Driver == "postgres" {
+		query := "WITH m AS (" + q.String() + ") INSERT INTO message_bodies (message_id, html_body, text_body) SELECT id, $" +
+			strconv.Itoa(messageColumnCount+1) + ", $" + strconv.Itoa(messageColumnCount+2) + " FROM m RETURNING message_id"
+		return s.scanID(ctx, query, append(args, m.HTMLBody, m.TextBody)...)
+	}
+	id, err := s.scanID(ctx, q.String(), args...)
+	if err != nil || id == 0 {
+		return 0, err
+	}
+	m.ID = id
+	return id, s.insertBodies(ctx, []*model.Message{m})
+}
+
+// scanID runs a query returning at most one id, and returns it, or 0.
+func (s *Store) scanID(ctx context.Context, query string, args ...any) (int64, error) {
+	rows, err := s.db.Statement.ConnPool.QueryContext(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	var id int64
+	if rows.Next() {
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return 0, err
+		}
+	}
+	return id, errors.Join(rows.Err(), rows.Close())
+}
+
+// insertBodies writes the bodies of messages just inserted (at most enqueueChunk).
+func (s *Store) insertBodies(ctx context.Context, msgs []*model.Message) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	var q strings.Builder
+	q.WriteString("INSERT INTO message_bodies (message_id, html_body, text_body) VALUES ")
+	args := make([]any, 0, 3*len(msgs))
+	for i, m := range msgs {
+		if i > 0 {
+			q.WriteByte(',')
+		}
+		q.WriteByte('(')
+		s.placeholders(&q, len(args)+1, 3)
+		q.WriteByte(')')
+		args = append(args, m.ID, m.HTMLBody, m.TextBody)
+	}
+	_, err := s.db.Statement.ConnPool.ExecContext(ctx, q.String(), args...)
+	return err
 }
 
 // nullable is a pointer's value, or an untyped nil (NULL) for a nil pointer.
@@ -154,22 +229,13 @@ func (s *Store) EnqueueMessages(ctx context.Context, msgs []*model.Message) (cre
 func (s *Store) insertMessages(ctx context.Context, msgs []*model.Message) (created int, err error) {
 	var q strings.Builder
 	q.WriteString("INSERT INTO messages (" + messageColumns + ") VALUES ")
-	args := make([]any, 0, 22*len(msgs))
+	args := make([]any, 0, messageColumnCount*len(msgs))
 	for i, m := range msgs {
 		if i > 0 {
 			q.WriteByte(',')
 		}
 		q.WriteByte('(')
-		for j := range 22 {
-			if j > 0 {
-				q.WriteByte(',')
-			}
-			if s.Driver == "postgres" {
-				q.WriteString("$" + strconv.Itoa(len(args)+j+1))
-			} else {
-				q.WriteByte('?')
-			}
-		}
+		s.placeholders(&q, len(args)+1, messageColumnCount)
 		q.WriteByte(')')
 		args = messageValues(args, m)
 	}
@@ -192,6 +258,7 @@ func (s *Store) insertMessages(ctx context.Context, msgs []*model.Message) (crea
 		return 0, err
 	}
 	var existing []string
+	fresh := make([]*model.Message, 0, len(ids))
 	for _, m := range msgs {
 		id, ok := ids[m.IdempotencyKey]
 		if !ok {
@@ -202,6 +269,7 @@ func (s *Store) insertMessages(ctx context.Context, msgs []*model.Message) (crea
 		delete(ids, m.IdempotencyKey)
 		m.ID = id
 		created++
+		fresh = append(fresh, m)
 		for i := range m.Attachments {
 			a := &m.Attachments[i]
 			a.ID, a.MessageID = 0, m.ID
@@ -212,6 +280,9 @@ func (s *Store) insertMessages(ctx context.Context, msgs []*model.Message) (crea
 				return 0, err
 			}
 		}
+	}
+	if err := s.insertBodies(ctx, fresh); err != nil {
+		return 0, err
 	}
 	if len(existing) == 0 {
 		return created, nil
@@ -238,7 +309,7 @@ func (s *Store) insertMessages(ctx context.Context, msgs []*model.Message) (crea
 // ClaimMessages hands up to limit due messages to one worker for lease: queued messages
 // whose time has come, and messages left "sending" by a worker whose lease ran out (it
 // crashed). Claimed messages are "sending", their attempt counted, and come with their
-// attachments' names and types but not their bytes (Data is nil): LoadAttachmentData
+// attachments' names and types but not their bytes (Data is nil): LoadMessageContent
 // reads those when the message is sent, so that a batch of emails carrying a large press
 // kit is never in memory at once. On PostgreSQL rows locked by another claimer are
 // skipped, so several instances share the queue without taking the same message.
@@ -301,8 +372,12 @@ RETURNING *`
 	return msgs, wrap(err, "claim messages")
 }
 
-// LoadAttachmentData reads the bytes of m's attachments, which ClaimMessages leaves out.
-func (s *Store) LoadAttachmentData(ctx context.Context, m *model.Message) error {
+// LoadMessageContent reads what ClaimMessages leaves out of a message: its bodies and
+// the bytes of its attachments.
+func (s *Store) LoadMessageContent(ctx context.Context, m *model.Message) error {
+	if err := s.loadBodies(ctx, m); err != nil {
+		return err
+	}
 	if len(m.Attachments) == 0 {
 		return nil
 	}
@@ -311,6 +386,16 @@ func (s *Store) LoadAttachmentData(ctx context.Context, m *model.Message) error 
 		return wrap(err, "load attachments")
 	}
 	m.Attachments = as
+	return nil
+}
+
+// loadBodies reads m's bodies (empty when it has none stored).
+func (s *Store) loadBodies(ctx context.Context, m *model.Message) error {
+	row := s.r(ctx).Raw("SELECT html_body, text_body FROM message_bodies WHERE message_id = ?", m.ID).Row()
+	m.HTMLBody, m.TextBody = "", ""
+	if err := row.Scan(&m.HTMLBody, &m.TextBody); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return wrap(err, "load message bodies")
+	}
 	return nil
 }
 
@@ -517,7 +602,7 @@ func (s *Store) ListMessages(ctx context.Context, f MessageFilter) ([]model.Mess
 	if f.Limit > 0 {
 		q = q.Limit(f.Limit).Offset(f.Offset)
 	}
-	// Every column but the bodies, which lists never show.
+	// Every column but the headers (the bodies are elsewhere), which lists never show.
 	columns := []string{"id", "kind", "idempotency_key", "to_email", "to_name", "from_email",
 		"from_name", "reply_to", "subject", "lang", "status", "attempts", "next_attempt_at",
 		"claimed_until", "last_error", "sent_at", "event_id", "contact_id", "campaign_id", "created_at"}
@@ -531,6 +616,9 @@ func (s *Store) FindMessage(ctx context.Context, id int64) (*model.Message, erro
 	var m model.Message
 	err := s.r(ctx).Preload("Attachments", func(db *gorm.DB) *gorm.DB { return db.Order("id") }).
 		First(&m, id).Error
+	if err == nil {
+		err = s.loadBodies(ctx, &m)
+	}
 	return &m, wrap(err, "find message")
 }
 

@@ -89,7 +89,7 @@ func TestEnqueueMessagesQueuesEachKeyOnce(t *testing.T) {
 				var lz4, method string
 				s.SQLDB().QueryRowContext(ctx, `SELECT CASE WHEN 'lz4' = ANY(enumvals) THEN 'lz4' ELSE 'pglz' END FROM pg_settings
 	WHERE name = 'default_toast_compression'`).Scan(&lz4)
-				if err := s.SQLDB().QueryRowContext(ctx, "SELECT pg_column_compression(html_body) FROM messages WHERE id = $1", big.ID).
+				if err := s.SQLDB().QueryRowContext(ctx, "SELECT pg_column_compression(html_body) FROM message_bodies WHERE message_id = $1", big.ID).
 					Scan(&method); err != nil || method != lz4 {
 					t.Fatalf("body compressed with %q (%v), want %q", method, err, lz4)
 				}
@@ -107,7 +107,7 @@ func TestEnqueueMessagesQueuesEachKeyOnce(t *testing.T) {
 }
 
 // TestClaimLeavesAttachmentBytesForTheSend claims messages in their order of due time:
-// attachments come named but empty, and LoadAttachmentData reads their bytes.
+// without their bodies, attachments named but empty; LoadMessageContent reads the rest.
 func TestClaimLeavesAttachmentBytesForTheSend(t *testing.T) {
 	ctx := context.Background()
 	for _, driver := range storetest.Drivers(t) {
@@ -139,10 +139,22 @@ func TestClaimLeavesAttachmentBytesForTheSend(t *testing.T) {
 			}
 			for i := range got {
 				m := &got[i]
-				if m.Status != model.MessageSending || m.Attempts != 1 || m.HTMLBody == "" || m.ClaimedUntil == nil {
+				if m.Status != model.MessageSending || m.Attempts != 1 || m.HTMLBody != "" || m.TextBody != "" || m.ClaimedUntil == nil {
 					t.Fatalf("claimed message: %+v", m)
 				}
 				if m.ID != msgs[4].ID {
+					if err := s.LoadMessageContent(ctx, m); err != nil {
+						t.Fatal(err)
+					}
+					var sent *model.Message
+					for _, q := range msgs {
+						if q.ID == m.ID {
+							sent = q
+						}
+					}
+					if m.HTMLBody != sent.HTMLBody || m.TextBody != sent.TextBody || m.HTMLBody == "" {
+						t.Fatalf("loaded bodies of %d: %q %q, want %q %q", m.ID, m.HTMLBody, m.TextBody, sent.HTMLBody, sent.TextBody)
+					}
 					if len(m.Attachments) != 0 {
 						t.Fatalf("message %d has attachments %+v", m.ID, m.Attachments)
 					}
@@ -152,10 +164,10 @@ func TestClaimLeavesAttachmentBytesForTheSend(t *testing.T) {
 					m.Attachments[0].Data != nil || m.Attachments[1].Data != nil {
 					t.Fatalf("claimed attachments: %+v", m.Attachments)
 				}
-				if err := s.LoadAttachmentData(ctx, m); err != nil {
+				if err := s.LoadMessageContent(ctx, m); err != nil {
 					t.Fatal(err)
 				}
-				if string(m.Attachments[0].Data) != "%PDF-a" || !m.Attachments[1].Inline || len(m.Attachments[1].Data) != 3 {
+				if string(m.Attachments[0].Data) != "%PDF-a" || !m.Attachments[1].Inline || len(m.Attachments[1].Data) != 3 || m.HTMLBody != msgs[4].HTMLBody {
 					t.Fatalf("loaded attachments: %+v", m.Attachments)
 				}
 			}

@@ -17,6 +17,7 @@ func All() []*gormigrate.Migration {
 		m0004Checkin(),
 		m0003Coverage(),
 		m0003Campaigns(),
+		m0005MessageBodies(),
 	}
 }
 
