@@ -18,33 +18,23 @@ func m0005MessageBodies() *gormigrate.Migration {
 			if tx.Dialector.Name() == "postgres" {
 				id = "BIGINT"
 			}
-			for _, q := range []string{
-				`CREATE TABLE message_bodies (message_id ` + id + ` NOT NULL PRIMARY KEY
+			return execAll(tx,
+				`CREATE TABLE message_bodies (message_id `+id+` NOT NULL PRIMARY KEY
 	REFERENCES messages (id) ON DELETE CASCADE, html_body TEXT NOT NULL, text_body TEXT NOT NULL)`,
 				"INSERT INTO message_bodies (message_id, html_body, text_body) SELECT id, html_body, text_body FROM messages",
 				"ALTER TABLE messages DROP COLUMN html_body",
 				"ALTER TABLE messages DROP COLUMN text_body",
-			} {
-				if err := tx.Exec(q).Error; err != nil {
-					return err
-				}
-			}
-			return nil
+			)
 		},
 		Rollback: func(tx *gorm.DB) error {
-			for _, q := range []string{
+			return execAll(tx,
 				"ALTER TABLE messages ADD COLUMN html_body TEXT NOT NULL DEFAULT ''",
 				"ALTER TABLE messages ADD COLUMN text_body TEXT NOT NULL DEFAULT ''",
 				`UPDATE messages SET html_body = (SELECT b.html_body FROM message_bodies b WHERE b.message_id = messages.id),
 	text_body = (SELECT b.text_body FROM message_bodies b WHERE b.message_id = messages.id)
 	WHERE id IN (SELECT message_id FROM message_bodies)`,
 				"DROP TABLE message_bodies",
-			} {
-				if err := tx.Exec(q).Error; err != nil {
-					return err
-				}
-			}
-			return nil
+			)
 		},
 	}
 }

@@ -18,6 +18,7 @@ func All() []*gormigrate.Migration {
 		m0003Coverage(),
 		m0003Campaigns(),
 		m0005MessageBodies(),
+		m0006LighterIndexes(),
 	}
 }
 
