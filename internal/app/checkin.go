@@ -113,7 +113,8 @@ func validateNonce(nonce, prefix string, f map[string]string) {
 }
 
 // ScanResult is the answer to a scan. Registration is nil when the code is unknown or
-// belongs to another event (the door sees only its own event's people).
+// belongs to another event (the door sees only its own event's people); its Platform
+// is left empty (the answer does not show it).
 type ScanResult struct {
 	Result       string
 	Registration *store.RosterEntry
@@ -175,29 +176,40 @@ func (a *App) checkIn(ctx context.Context, door Door, eventID int64, in ScanInpu
 		at = scannedAt
 	}
 	device := door.device(in.Device)
-	// The person is read first, outside the transaction (on SQLite, from the read pool):
-	// when they wait at the door to be admitted, what is written is the log's row and
-	// one conditional update (admitFast). Anything else (an answer other than ok, or a
-	// state changed since the read) is decided inside the transaction (writeScan).
+	// The person is read first, outside the transaction (on SQLite, from the read pool,
+	// in parallel: reading them in the shared transaction lengthens what only one
+	// goroutine can do). When they wait at the door to be admitted (or, for a live
+	// scan, were admitted before), what is written is the log's row and one conditional
+	// update (admitFast). Anything else (another answer, or a state changed since the
+	// read) is decided inside a transaction of its own (writeScan).
 	entry, err := findScannedEntry(ctx, a.Store, eventID, &in)
 	if err != nil {
 		return nil, err
 	}
-	if entry != nil && entry.EventID == eventID && entry.Status == model.RegConfirmed && entry.CheckedInAt == nil {
+	var x *fastAdmission
+	if entry != nil && entry.EventID == eventID && entry.Status == model.RegConfirmed && (entry.CheckedInAt == nil || !offline) {
 		ci := door.logRow(eventID, in.Nonce, device)
 		ci.RegistrationID, ci.Action, ci.ScannedAt, ci.Code = &entry.ID, "in", scannedAt, scannedText(in)
 		ci.Result, ci.Answer, ci.AnswerAt, ci.AnswerBy = CheckInOK, CheckInOK, &at, device
-		x := &fastAdmission{ci: ci, regID: entry.ID, at: at, by: door.Name(), device: device}
+		x = &fastAdmission{ci: ci, regID: entry.ID, at: at, by: door.Name(), device: device, live: !offline}
+	}
+	if x != nil {
 		a.admitFast(ctx, eventID, x)
 		switch {
-		case x.err == nil && x.dup: // a retry: the nonce's first answer stands
+		case x.err != nil:
+		case x.dup: // a retry: the nonce's first answer stands
 			return a.replayRace(ctx, eventID, in.Nonce)
-		case x.err == nil && x.admitted:
+		case x.admitted:
 			entry.CheckedInAt, entry.CheckedInBy, entry.CheckedInDevice = &at, door.Name(), device
 			return &ScanResult{Result: CheckInOK, Registration: entry, CheckedInAt: &at, By: device}, nil
+		case x.first != nil: // admitted before: already_checked_in, logged so
+			f := x.first
+			entry.CheckedInAt, entry.CheckedInBy, entry.CheckedInDevice = f.At, f.By, f.Device
+			return &ScanResult{Result: CheckInAlready, Registration: entry, CheckedInAt: f.At, By: firstDoor(f.Device, f.By)}, nil
 		}
-		// Not admitted (someone was first, or the registration changed since the read),
-		// or the shared transaction failed (nothing of it was kept): decided below.
+		// Not admitted (the registration changed since the read, or an offline scan
+		// found another admission), or the shared transaction failed (nothing of it was
+		// kept): decided below.
 	}
 	var res *ScanResult
 	var regID *int64
@@ -233,7 +245,7 @@ func (a *App) checkIn(ctx context.Context, door Door, eventID int64, in ScanInpu
 		return nil, err
 	}
 	if regID != nil {
-		if res.Registration, err = a.Store.FindRosterEntry(ctx, *regID); err != nil {
+		if res.Registration, err = a.Store.FindScanEntry(ctx, *regID); err != nil {
 			return nil, err
 		}
 	}
@@ -247,12 +259,12 @@ func findScannedEntry(ctx context.Context, st *store.Store, eventID int64, in *S
 	var err error
 	switch {
 	case in.RegistrationID != 0:
-		e, err = st.FindRosterEntry(ctx, in.RegistrationID)
+		e, err = st.FindScanEntry(ctx, in.RegistrationID)
 	case in.Code != "":
 		if code, ok := ticket.ParseCode(in.Code); ok {
-			e, err = st.FindRosterEntryByCode(ctx, code)
+			e, err = st.FindScanEntryByCode(ctx, code)
 		} else if ref, ok := ticket.NormalizeReference(in.Code); ok {
-			e, err = st.FindRosterEntryByReference(ctx, eventID, ref)
+			e, err = st.FindScanEntryByReference(ctx, eventID, ref)
 		} else {
 			return nil, nil
 		}
@@ -261,7 +273,7 @@ func findScannedEntry(ctx context.Context, st *store.Store, eventID int64, in *S
 		if !ok {
 			return nil, nil
 		}
-		e, err = st.FindRosterEntryByReference(ctx, eventID, ref)
+		e, err = st.FindScanEntryByReference(ctx, eventID, ref)
 	}
 	if model.ErrorCode(err) == model.ENotFound {
 		return nil, nil
@@ -382,15 +394,21 @@ func (a *App) admit(ctx context.Context, tx *store.Store, door Door, regID int64
 			}
 			return &ScanResult{Result: CheckInOK, CheckedInAt: &at, By: device, Conflict: !sameDoor}, nil
 		}
-		first := cur.CheckedInDevice
-		if first == "" {
-			first = cur.CheckedInBy
-		}
+		first := firstDoor(cur.CheckedInDevice, cur.CheckedInBy)
 		// Offline, this door believed it admitted the person: if another door did too,
 		// the organizer must hear of it.
 		return &ScanResult{Result: CheckInAlready, CheckedInAt: cur.CheckedInAt, By: first, Conflict: offline && !sameDoor}, nil
 	}
 	return nil, fmt.Errorf("app: admission of registration %d keeps changing", regID)
+}
+
+// firstDoor is what an already_checked_in answer names: the device of the admission,
+// else its door.
+func firstDoor(device, by string) string {
+	if device == "" {
+		return by
+	}
+	return device
 }
 
 // replayScan answers a nonce already used with the answer it got the first time, or

@@ -145,22 +145,45 @@ func (a *App) DoorEvent(ctx context.Context, id int64) (*model.Event, error) {
 	return ev, nil
 }
 
-// fastAdmission is a scan to admit whose registration was read confirmed and not
-// checked in: its log row (answered ok) and the admission, then the outcome.
+// fastAdmission is a scan to admit whose registration was read confirmed: its log row
+// (answered ok) and the admission, then the outcome.
 type fastAdmission struct {
 	ci         *model.CheckIn
 	regID      int64
 	at         time.Time
 	by, device string
+	// live: a live scan of a ticket already admitted is answered here, in the same
+	// transaction (already_checked_in with the first admission), rather than taken back.
+	live bool
 	// What store.AdmitScan reported, or err when the transaction failed (nothing of it
-	// was kept).
+	// was kept). first is the admission found when the answer is already_checked_in.
 	admitted, dup bool
+	first         *store.Admission
 	err           error
 }
 
 func (x *fastAdmission) write(ctx context.Context, tx *store.Store, ps *store.ScanStatements) (err error) {
-	x.admitted, x.dup, err = tx.AdmitScan(ctx, ps, x.ci, x.regID, x.at, x.by, x.device)
+	x.first, x.admitted, x.dup = nil, false, false
+	var decide func(store.Admission) (store.ScanAnswer, bool)
+	if x.live {
+		decide = x.already
+	}
+	var kept bool
+	x.admitted, x.dup, kept, err = tx.AdmitScan(ctx, ps, x.ci, x.regID, x.at, x.by, x.device, decide)
+	if !kept {
+		x.first = nil
+	}
 	return err
+}
+
+// already answers a live scan of a registration still confirmed and admitted before,
+// as admit does: already_checked_in, with the time and the door of the admission.
+func (x *fastAdmission) already(cur store.Admission) (store.ScanAnswer, bool) {
+	if cur.Status != model.RegConfirmed || cur.At == nil {
+		return store.ScanAnswer{}, false // decided by writeScan
+	}
+	x.first = &cur
+	return store.ScanAnswer{Result: CheckInAlready, Answer: CheckInAlready, At: cur.At, By: firstDoor(cur.Device, cur.By)}, true
 }
 
 // admitFast records x and admits its registration, in a transaction of its own or,
@@ -178,7 +201,7 @@ func (a *App) admitFast(ctx context.Context, eventID int64, x *fastAdmission) {
 	w := &queuedScan{run: x.write, nonce: x.ci.Nonce}
 	a.door.writes.wait(a, w)
 	if x.err = w.err; x.err != nil {
-		x.admitted, x.dup = false, false
+		x.admitted, x.dup, x.first = false, false, nil
 	}
 }
 

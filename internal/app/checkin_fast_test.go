@@ -152,3 +152,42 @@ func TestCheckinFastPanicFailsAlone(t *testing.T) {
 		t.Fatalf("panicking scan: %v; other: %v, admitted %v", bad.err, ok.err, x.admitted)
 	}
 }
+
+// A live scan of a ticket admitted before is answered in the shared transaction:
+// already_checked_in with the first admission's time and door, logged so; a retry of
+// it gets the same answer, and an offline scan still takes the way of conflicts.
+func TestCheckinFastAlreadyCheckedIn(t *testing.T) {
+	a, ev, regs := checkinFastSetup(t, 2)
+	ctx := context.Background()
+	door := Door{Link: &model.DoorLink{ID: 0, Name: "Entrée"}}
+	first, err := a.CheckIn(ctx, door, ev.ID, ScanInput{RegistrationID: regs[0].ID, Nonce: "a1", Device: "Porte A"})
+	if err != nil || first.Result != CheckInOK {
+		t.Fatalf("first scan: %+v, %v", first, err)
+	}
+	for _, nonce := range []string{"a2", "a2"} { // the second is a retry
+		again, err := a.CheckIn(ctx, door, ev.ID, ScanInput{RegistrationID: regs[0].ID, Nonce: nonce, Device: "Porte B"})
+		if err != nil || again.Result != CheckInAlready || again.By != "Porte A" || again.CheckedInAt == nil ||
+			!again.CheckedInAt.Equal(*first.CheckedInAt) || again.Registration == nil || again.Registration.ID != regs[0].ID {
+			t.Fatalf("scan again (%s): %+v, %v", nonce, again, err)
+		}
+	}
+	ci, err := a.Store.FindCheckInByNonce(ctx, "a2")
+	if err != nil || ci.Result != CheckInAlready || ci.Answer != CheckInAlready || ci.AnswerBy != "Porte A" || ci.RegistrationID == nil {
+		t.Fatalf("log row of the second scan: %+v, %v", ci, err)
+	}
+	// Queued together, two scans of one ticket admit it once.
+	x1, x2 := checkinFastAdmission(ev, regs[1], "b1"), checkinFastAdmission(ev, regs[1], "b2")
+	x1.live, x2.live = true, true
+	w1, w2 := &queuedScan{run: x1.write, nonce: "b1"}, &queuedScan{run: x2.write, nonce: "b2"}
+	checkinFastRun(a, w1, w2)
+	if w1.err != nil || w2.err != nil || !x1.admitted || x2.admitted || x2.first == nil || x2.first.At == nil {
+		t.Fatalf("same ticket twice in one transaction: %+v (%v), %+v (%v)", x1, w1.err, x2, w2.err)
+	}
+	// Offline, the scan is decided by writeScan (earliest wins): its fast row is taken back.
+	off := checkinFastAdmission(ev, regs[1], "b3")
+	w3 := &queuedScan{run: off.write, nonce: "b3"}
+	checkinFastRun(a, w3)
+	if w3.err != nil || off.admitted || off.first != nil || checkinFastLogged(t, a, "b3") {
+		t.Fatalf("offline scan of an admitted ticket: %+v (%v)", off, w3.err)
+	}
+}

@@ -32,8 +32,18 @@ const doorEntrySQL = `SELECT r.id, r.event_id, r.contact_id, r.status, r.ticket_
   ORDER BY ch.followers DESC, ch.id LIMIT 1), '') AS platform
  FROM registrations r JOIN contacts c ON c.id = r.contact_id WHERE `
 
-func (s *Store) findDoorEntry(ctx context.Context, where string, args ...any) (*RosterEntry, error) {
-	rows, err := s.r(ctx).Raw(doorEntrySQL+where+" LIMIT 1", args...).Rows()
+// scanEntrySQL is doorEntrySQL without the platform, which a scan's answer does not
+// show: its sub-query (a sort of the person's channels) cost as much as the rest.
+const scanEntrySQL = `SELECT r.id, r.event_id, r.contact_id, r.status, r.ticket_code, r.reference,
+ r.checked_in_at, r.checked_in_by, r.checked_in_device, c.first_name, c.last_name, c.outlet
+ FROM registrations r JOIN contacts c ON c.id = r.contact_id WHERE `
+
+func (s *Store) findDoorEntry(ctx context.Context, platform bool, where string, args ...any) (*RosterEntry, error) {
+	q := scanEntrySQL
+	if platform {
+		q = doorEntrySQL
+	}
+	rows, err := s.r(ctx).Raw(q+where+" LIMIT 1", args...).Rows()
 	if err != nil {
 		return nil, wrap(err, "find registration")
 	}
@@ -47,8 +57,12 @@ func (s *Store) findDoorEntry(ctx context.Context, where string, args ...any) (*
 	var e RosterEntry
 	var at sql.NullTime
 	r := &e.Registration
-	if err := rows.Scan(&r.ID, &r.EventID, &r.ContactID, &r.Status, &r.TicketCode, &r.Reference, &at, &r.CheckedInBy,
-		&r.CheckedInDevice, &e.FirstName, &e.LastName, &e.Outlet, &e.Platform); err != nil {
+	dest := []any{&r.ID, &r.EventID, &r.ContactID, &r.Status, &r.TicketCode, &r.Reference, &at, &r.CheckedInBy,
+		&r.CheckedInDevice, &e.FirstName, &e.LastName, &e.Outlet, &e.Platform}
+	if !platform {
+		dest = dest[:len(dest)-1]
+	}
+	if err := rows.Scan(dest...); err != nil {
 		return nil, wrap(err, "find registration")
 	}
 	if at.Valid {
@@ -62,15 +76,29 @@ func (s *Store) findDoorEntry(ctx context.Context, where string, args ...any) (*
 // code, reference and admission, the person's name and outlet, and the main platform
 // (AddPlatforms' rule). The other fields are left empty.
 func (s *Store) FindRosterEntry(ctx context.Context, id int64) (*RosterEntry, error) {
-	return s.findDoorEntry(ctx, "r.id = ?", id)
+	return s.findDoorEntry(ctx, true, "r.id = ?", id)
 }
 
 func (s *Store) FindRosterEntryByCode(ctx context.Context, code string) (*RosterEntry, error) {
-	return s.findDoorEntry(ctx, "r.ticket_code = ?", code)
+	return s.findDoorEntry(ctx, true, "r.ticket_code = ?", code)
 }
 
 func (s *Store) FindRosterEntryByReference(ctx context.Context, eventID int64, ref string) (*RosterEntry, error) {
-	return s.findDoorEntry(ctx, "r.event_id = ? AND r.reference = ?", eventID, ref)
+	return s.findDoorEntry(ctx, true, "r.event_id = ? AND r.reference = ?", eventID, ref)
+}
+
+// FindScanEntry, FindScanEntryByCode and FindScanEntryByReference are their
+// FindRosterEntry counterparts for a scan's answer: the Platform is left empty.
+func (s *Store) FindScanEntry(ctx context.Context, id int64) (*RosterEntry, error) {
+	return s.findDoorEntry(ctx, false, "r.id = ?", id)
+}
+
+func (s *Store) FindScanEntryByCode(ctx context.Context, code string) (*RosterEntry, error) {
+	return s.findDoorEntry(ctx, false, "r.ticket_code = ?", code)
+}
+
+func (s *Store) FindScanEntryByReference(ctx context.Context, eventID int64, ref string) (*RosterEntry, error) {
+	return s.findDoorEntry(ctx, false, "r.event_id = ? AND r.reference = ?", eventID, ref)
 }
 
 // AddPlatforms fills the Platform of each entry: the contact's channel with the most
@@ -143,26 +171,77 @@ func (s *Store) AddCheckIn(ctx context.Context, ci *model.CheckIn) error {
 	return wrap(s.w(ctx).Exec(checkInInsert, checkInValues(ci)...).Error, "add check-in")
 }
 
+// Admission is a registration's status and admission as a transaction reads them.
+type Admission struct {
+	Status     model.RegistrationStatus
+	At         *time.Time
+	By, Device string
+}
+
+// ScanAnswer is what a row of the check-in log answers (see model.CheckIn).
+type ScanAnswer struct {
+	Result, Answer string
+	At             *time.Time
+	By             string
+}
+
 // AdmitScan records a scan answered ok (ci, its log row) and admits its registration,
 // in the caller's transaction: two statements, the row first. A nonce already used
 // reports dup and changes nothing. When the registration cannot be admitted (another
-// scan was first, or it is no longer confirmed), the row is taken back and admitted
-// is false: the caller decides the answer another way. ps, when not nil, are the
-// statements prepared beforehand (SQLite).
-func (s *Store) AdmitScan(ctx context.Context, ps *ScanStatements, ci *model.CheckIn, regID int64, at time.Time, by, device string) (admitted, dup bool, err error) {
-	logged, err := s.exec(ctx, ps.stmt(0), checkInInsert+admitScanConflict, checkInValues(ci)...)
+// scan was first, or it is no longer confirmed), decide, when not nil, is given the
+// registration's current admission: when it returns true, the row is kept with the
+// answer it returns (kept); otherwise, or without decide, the row is taken back and
+// the caller decides the answer another way. ps, when not nil, are the statements
+// prepared beforehand (SQLite).
+func (s *Store) AdmitScan(ctx context.Context, ps *ScanStatements, ci *model.CheckIn, regID int64, at time.Time, by, device string,
+	decide func(Admission) (ScanAnswer, bool)) (admitted, dup, kept bool, err error) {
+	logged, err := s.exec(ctx, ps.stmt(scanInsert), scanSQL[scanInsert], checkInValues(ci)...)
 	if err != nil {
-		return false, false, wrap(err, "add check-in")
+		return false, false, false, wrap(err, "add check-in")
 	}
 	if logged == 0 {
-		return false, true, nil
+		return false, true, false, nil
 	}
-	n, err := s.exec(ctx, ps.stmt(1), admitSQL, at, by, device, s.Now(), regID, model.RegConfirmed)
+	n, err := s.exec(ctx, ps.stmt(scanAdmit), admitSQL, at, by, device, s.Now(), regID, model.RegConfirmed)
 	if err != nil || n == 1 {
-		return n == 1, false, wrap(err, "admit registration")
+		return n == 1, false, false, wrap(err, "admit registration")
+	}
+	if decide != nil {
+		cur, err := s.admission(ctx, ps.stmt(scanAdmission), regID)
+		if err != nil && model.ErrorCode(err) != model.ENotFound {
+			return false, false, false, err
+		}
+		if err == nil {
+			if ans, ok := decide(*cur); ok {
+				_, err := s.exec(ctx, ps.stmt(scanAnswer), scanSQL[scanAnswer], ans.Result, ans.Answer, ans.At, ans.By, ci.Nonce)
+				return false, false, err == nil, wrap(err, "answer check-in")
+			}
+		}
 	}
 	_, err = s.exec(ctx, nil, "DELETE FROM check_ins WHERE nonce = ?", ci.Nonce)
-	return false, false, wrap(err, "take back check-in")
+	return false, false, false, wrap(err, "take back check-in")
+}
+
+// admission reads a registration's status and admission in the transaction.
+func (s *Store) admission(ctx context.Context, st *sql.Stmt, regID int64) (*Admission, error) {
+	var row *sql.Row
+	if tx := s.sqlTx(); st != nil && tx != nil {
+		row = tx.StmtContext(ctx, st).QueryRowContext(ctx, regID)
+	} else {
+		row = s.w(ctx).Raw(scanSQL[scanAdmission], regID).Row()
+	}
+	var a Admission
+	var at sql.NullTime
+	if err := row.Scan(&a.Status, &at, &a.By, &a.Device); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, model.ErrNotFound
+		}
+		return nil, wrap(err, "read admission")
+	}
+	if at.Valid {
+		a.At = &at.Time
+	}
+	return &a, nil
 }
 
 const (
@@ -171,10 +250,25 @@ const (
  WHERE id = ? AND status = ? AND checked_in_at IS NULL`
 )
 
-// ScanStatements are AdmitScan's two statements, prepared once on SQLite's write
+// AdmitScan's statements, in ScanStatements.
+const (
+	scanInsert = iota
+	scanAdmit
+	scanAdmission
+	scanAnswer
+)
+
+var scanSQL = [...]string{
+	scanInsert:    checkInInsert + admitScanConflict,
+	scanAdmit:     admitSQL,
+	scanAdmission: "SELECT status, checked_in_at, checked_in_by, checked_in_device FROM registrations WHERE id = ?",
+	scanAnswer:    "UPDATE check_ins SET result = ?, answer = ?, answer_at = ?, answer_by = ? WHERE nonce = ?",
+}
+
+// ScanStatements are AdmitScan's statements, prepared once on SQLite's write
 // connection. Unprepared, every statement of a transaction is prepared anew each time
 // it runs, and on SQLite's single writer that costs as much as running it.
-type ScanStatements struct{ stmts [2]*sql.Stmt }
+type ScanStatements struct{ stmts [len(scanSQL)]*sql.Stmt }
 
 func (ps *ScanStatements) stmt(i int) *sql.Stmt {
 	if ps == nil {
@@ -191,7 +285,7 @@ func (s *Store) PrepareScanStatements(ctx context.Context) (*ScanStatements, err
 	}
 	db := s.SQLDB()
 	ps := &ScanStatements{}
-	for i, q := range []string{checkInInsert + admitScanConflict, admitSQL} {
+	for i, q := range scanSQL {
 		st, err := db.PrepareContext(ctx, q)
 		if err != nil {
 			ps.Close()

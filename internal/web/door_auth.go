@@ -1,6 +1,9 @@
 package web
 
 import (
+	"context"
+	"net/http"
+
 	"github.com/labstack/echo/v4"
 
 	"relais/internal/app"
@@ -14,11 +17,21 @@ const doorTokenHeader = "X-Door-Token"
 // "revoked" or "expired"), beside the 401; the page then wipes what it kept.
 const doorLinkStatusHeader = "X-Door-Link"
 
+// scanRoutes are the routes of scans (see doorAuth).
+var scanRoutes = map[string]bool{"/api/v1/events/:id/checkins": true, "/api/v1/events/:id/checkins/batch": true}
+
 // doorAuth authenticates a door link given in X-Door-Token and puts it in the context
 // as "door_link". Like an API token, the header is no ambient authority: the request
 // skips the session and the CSRF check. A revoked, expired or unknown link is a 401.
 func (s *Server) doorAuth(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		if r := c.Request(); r.Method == http.MethodPost && scanRoutes[c.Path()] {
+			// A scan is short and its writes are not abandoned with the client (a door
+			// retries with the same nonce): its reads are not either. Without a
+			// cancellable context, the SQLite driver steps each row inline, not in a
+			// goroutine of its own, and database/sql watches no context per query.
+			c.SetRequest(r.WithContext(context.WithoutCancel(r.Context())))
+		}
 		tok := c.Request().Header.Get(doorTokenHeader)
 		if tok == "" {
 			return next(c)
