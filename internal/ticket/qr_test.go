@@ -248,3 +248,29 @@ func cropHalf(t *testing.T, data []byte) image.Image {
 		SubImage(image.Rectangle) image.Image
 	}).SubImage(image.Rect(b.Min.X, b.Min.Y, b.Max.X, b.Min.Y+b.Dy()/2))
 }
+
+// Every ticket code drawn is read back by an independent decoder (gozxing), at the sizes
+// of the email (320) and of the ticket page (160 and 240): the mask and version the
+// encoder chooses vary with the code.
+func TestQRPNGTicketCodesReadBack(t *testing.T) {
+	for i := range 60 {
+		code := NewCode()
+		size := []int{160, 240, 320}[i%3]
+		data, err := QRPNG(code, size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := DecodeQR(bytes.NewReader(data)); err != nil || got != code {
+			t.Fatalf("%s at %d px: read %q, %v", code, size, got, err)
+		}
+	}
+}
+
+func BenchmarkQRPNG(b *testing.B) {
+	code := NewCode()
+	for b.Loop() {
+		if _, err := QRPNG(code, 320); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
