@@ -100,8 +100,6 @@ func (s *SMTPSender) Parallel() int { return len(s.all) }
 // Send delivers m over a free connection. A 5xx answer is a *PermanentError carrying
 // the server's words; anything else (refused for now, server unreachable) is temporary.
 // Once the server has accepted the data the message is sent: it is never sent again here.
-// When ctx carries a hook (withBodySent), it runs once the whole message has been
-// written, before the end of the data is sent: from then on the server may take it.
 func (s *SMTPSender) Send(ctx context.Context, m *model.Message) error {
 	msg, env, err := compose(m, s.now())
 	if err != nil {
@@ -125,13 +123,12 @@ func (s *SMTPSender) Send(ctx context.Context, m *model.Message) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	hook, _ := ctx.Value(bodySentKey{}).(func())
 	reused := c.conn != nil
-	bodyWritten, err := c.transmit(env, payload, hook)
+	bodyWritten, err := c.transmit(env, payload)
 	if err != nil && reused && !bodyWritten && connectionLost(err) {
 		// The connection had died while idle. The server cannot have taken this message:
 		// its body never went through, so sending it on a fresh connection is safe.
-		_, err = c.transmit(env, payload, hook)
+		_, err = c.transmit(env, payload)
 	}
 	if err == nil {
 		return nil
@@ -146,19 +143,10 @@ func (s *SMTPSender) Send(ctx context.Context, m *model.Message) error {
 	return permanentFromReply(err)
 }
 
-// bodySentKey carries Send's hook in a context (see withBodySent).
-type bodySentKey struct{}
-
-// withBodySent asks Send to run hook once the message's data is written, just before the
-// end-of-data mark that lets the server take it.
-func withBodySent(ctx context.Context, hook func()) context.Context {
-	return context.WithValue(ctx, bodySentKey{}, hook)
-}
-
 // transmit sends one message, dialling first when there is no connection. After a failure
 // the connection is dropped: its SMTP state is unknown. bodyWritten tells whether the
 // whole message went out before the failure.
-func (c *smtpConn) transmit(env envelope, msg io.WriterTo, hook func()) (bodyWritten bool, err error) {
+func (c *smtpConn) transmit(env envelope, msg io.WriterTo) (bodyWritten bool, err error) {
 	if c.conn == nil {
 		sc, err := c.dialer.Dial()
 		if err != nil {
@@ -166,7 +154,7 @@ func (c *smtpConn) transmit(env envelope, msg io.WriterTo, hook func()) (bodyWri
 		}
 		c.conn = sc
 	}
-	w := &trackedMessage{msg: msg, hook: hook}
+	w := &trackedMessage{msg: msg}
 	if err := c.conn.Send(env.from, env.to, w); err != nil {
 		c.drop()
 		return w.written, err
@@ -213,20 +201,15 @@ func (s *SMTPSender) Close() error {
 	return errors.Join(errs...)
 }
 
-// trackedMessage records whether the whole message was written to the DATA stream,
-// and then runs hook (if any) before go-mail ends the data.
+// trackedMessage records whether the whole message was written to the DATA stream.
 type trackedMessage struct {
 	msg     io.WriterTo
-	hook    func()
 	written bool
 }
 
 func (t *trackedMessage) WriteTo(w io.Writer) (int64, error) {
 	n, err := t.msg.WriteTo(w)
 	t.written = err == nil
-	if t.written && t.hook != nil {
-		t.hook()
-	}
 	return n, err
 }
 

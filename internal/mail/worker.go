@@ -34,9 +34,6 @@ type Worker struct {
 	log  *slog.Logger
 	kick chan struct{}
 	next time.Time // earliest time of the next send under Rate
-	// window is held from the moment a message's data is written until its outcome is
-	// recorded (sendOne).
-	window sync.Mutex
 }
 
 // NewWorker returns a worker sending through s the mail kept in st.
@@ -251,9 +248,8 @@ func (w *Worker) lanes() int {
 }
 
 // sendOne sends one claimed message and records the outcome; see outcome. A message the
-// server has taken but that is not recorded as sent yet would go out again after a crash:
-// the window lets one message at a time be in that state, whatever the number of
-// connections, so a crash resends at most one message.
+// server has taken but that is not recorded as sent yet would go out again after a
+// crash (with the same Message-ID): one per connection at most.
 func (w *Worker) sendOne(ctx context.Context, m *model.Message, marker *store.SentMarker) (ok, stop bool, err error) {
 	// Bodies and attachments are read one message at a time (the claim leaves them out)
 	// and dropped once sent: a batch carrying a press kit never sits in memory whole.
@@ -261,22 +257,7 @@ func (w *Worker) sendOne(ctx context.Context, m *model.Message, marker *store.Se
 		return false, true, errors.Join(err, w.release(ctx, []model.Message{*m}))
 	}
 	defer func() { m.Attachments, m.HTMLBody, m.TextBody = nil, "", "" }() // sent or not, no longer needed here
-	held := false
-	enter := func() {
-		if !held {
-			w.window.Lock()
-			held = true
-		}
-	}
-	sendErr := w.s.Send(withBodySent(ctx, enter), m)
-	if sendErr == nil {
-		enter() // a sender without the hook
-	}
-	ok, stop, err = w.outcome(ctx, m, sendErr, marker.MarkSent)
-	if held {
-		w.window.Unlock()
-	}
-	return ok, stop, err
+	return w.outcome(ctx, m, w.s.Send(ctx, m), marker.MarkSent)
 }
 
 // deliver sends one claimed message and records the outcome. stop asks to leave the rest

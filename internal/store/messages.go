@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -455,9 +456,11 @@ func (s *Store) MarkMessageSent(ctx context.Context, id int64, at time.Time) err
 // whose session commits without waiting for the disk (synchronous_commit off: what
 // MarkMessageSent does for one transaction) and runs the update as a prepared statement:
 // a mark then costs the database a third less. Close gives the connection back as it
-// was. A SentMarker is used by one goroutine at a time.
+// was. A SentMarker is safe for concurrent use (a worker's connections share one): its
+// marks go one at a time.
 type SentMarker struct {
 	s    *Store
+	mu   sync.Mutex
 	conn *sql.Conn // PostgreSQL: nil until the first mark, and after a failure
 }
 
@@ -469,6 +472,8 @@ func (m *SentMarker) MarkSent(ctx context.Context, id int64, at time.Time) error
 	if m.s.Driver != "postgres" || m.s.inTx {
 		return m.s.MarkMessageSent(ctx, id, at)
 	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	if m.conn == nil {
 		c, err := m.s.SQLDB().Conn(ctx)
 		if err != nil {
@@ -494,6 +499,8 @@ func (m *SentMarker) MarkSent(ctx context.Context, id int64, at time.Time) error
 
 // Close gives the connection back to the pool with its session's settings reset.
 func (m *SentMarker) Close() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	if m.conn == nil {
 		return nil
 	}

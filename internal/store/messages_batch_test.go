@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -229,6 +230,55 @@ func TestSentMarkerMarksAndLeavesTheSessionAsItWas(t *testing.T) {
 				}
 			}
 			var _ *store.SentMarker = marker
+		})
+	}
+}
+
+// TestSentMarkerSharedByConnections marks messages from several goroutines at once, as
+// a worker's SMTP connections do through one marker: every mark is recorded, and once
+// the marker is closed no database connection is left taken from the pool.
+func TestSentMarkerSharedByConnections(t *testing.T) {
+	ctx := context.Background()
+	for _, driver := range storetest.Drivers(t) {
+		t.Run(driver, func(t *testing.T) {
+			s := storetest.Open(t, driver)
+			withClock(s)
+			var msgs []*model.Message
+			for i := range 16 {
+				msgs = append(msgs, campFastCampaignMessage(i))
+			}
+			if _, err := s.EnqueueMessages(ctx, msgs); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.ClaimMessages(ctx, 100, time.Minute); err != nil {
+				t.Fatal(err)
+			}
+			for round := range 4 {
+				marker := s.SentMarker()
+				start := make(chan struct{})
+				var wg sync.WaitGroup
+				for _, m := range msgs[round*4 : round*4+4] {
+					wg.Go(func() {
+						<-start
+						if err := marker.MarkSent(ctx, m.ID, s.Now()); err != nil {
+							t.Error(err)
+						}
+					})
+				}
+				close(start)
+				wg.Wait()
+				if err := marker.Close(); err != nil {
+					t.Fatal(err)
+				}
+				if inUse := s.SQLDB().Stats().InUse; inUse != 0 {
+					t.Fatalf("round %d: %d database connections still taken after the marker was closed", round, inUse)
+				}
+			}
+			for _, m := range msgs {
+				if got, err := s.FindMessage(ctx, m.ID); err != nil || got.Status != model.MessageSent {
+					t.Fatalf("message %d: %v %v", m.ID, got.Status, err)
+				}
+			}
 		})
 	}
 }
