@@ -253,7 +253,7 @@ func (w *Worker) lanes() int {
 func (w *Worker) sendOne(ctx context.Context, m *model.Message, marker *store.SentMarker) (ok, stop bool, err error) {
 	// Bodies and attachments are read one message at a time (the claim leaves them out)
 	// and dropped once sent: a batch carrying a press kit never sits in memory whole.
-	if err := w.st.LoadMessageContent(ctx, m); err != nil {
+	if err := marker.LoadContent(ctx, m); err != nil {
 		return false, true, errors.Join(err, w.release(ctx, []model.Message{*m}))
 	}
 	defer func() { m.Attachments, m.HTMLBody, m.TextBody = nil, "", "" }() // sent or not, no longer needed here

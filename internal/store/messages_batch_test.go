@@ -282,3 +282,48 @@ func TestSentMarkerSharedByConnections(t *testing.T) {
 		})
 	}
 }
+
+// TestSentMarkerLoadsWhatIsSent reads a claimed message's bodies and attachments through
+// the batch's marker, as the worker does, and finds what was queued.
+func TestSentMarkerLoadsWhatIsSent(t *testing.T) {
+	ctx := context.Background()
+	for _, driver := range storetest.Drivers(t) {
+		t.Run(driver, func(t *testing.T) {
+			s := storetest.Open(t, driver)
+			withClock(s)
+			with := campFastCampaignMessage(1)
+			with.Attachments = []model.Attachment{{Filename: "billet-qr.png", ContentType: "image/png", ContentID: "qr", Inline: true, Data: []byte{0x89, 'P', 'N', 'G'}},
+				{Filename: "seance.ics", ContentType: "text/calendar", Data: []byte("BEGIN:VCALENDAR")}}
+			without := campFastCampaignMessage(2)
+			if _, err := s.EnqueueMessages(ctx, []*model.Message{with, without}); err != nil {
+				t.Fatal(err)
+			}
+			claimed, err := s.ClaimMessages(ctx, 10, time.Minute)
+			if err != nil || len(claimed) != 2 {
+				t.Fatalf("claimed %d, %v", len(claimed), err)
+			}
+			marker := s.SentMarker()
+			defer marker.Close()
+			for i := range claimed {
+				m := &claimed[i]
+				if err := marker.LoadContent(ctx, m); err != nil {
+					t.Fatal(err)
+				}
+				want := without
+				if m.ID == with.ID {
+					want = with
+				}
+				if m.HTMLBody != want.HTMLBody || m.TextBody != want.TextBody || len(m.Attachments) != len(want.Attachments) {
+					t.Fatalf("message %d: %q %q, %d attachments; want %q %q, %d", m.ID, m.HTMLBody, m.TextBody, len(m.Attachments),
+						want.HTMLBody, want.TextBody, len(want.Attachments))
+				}
+				for j, a := range m.Attachments {
+					w := want.Attachments[j]
+					if a.Filename != w.Filename || a.ContentID != w.ContentID || a.Inline != w.Inline || string(a.Data) != string(w.Data) {
+						t.Fatalf("attachment %d: %+v, want %+v", j, a, w)
+					}
+				}
+			}
+		})
+	}
+}
