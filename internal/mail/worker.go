@@ -185,10 +185,6 @@ func (w *Worker) send(ctx context.Context, b claimed) (sent int, more bool, err 
 	leaseEnd := b.at.Add(w.opt.Lease * 3 / 4)
 	// Outcomes are recorded even when ctx ends meanwhile: losing one would send twice.
 	keep := context.WithoutCancel(ctx)
-	// On PostgreSQL each "sent" is recorded on one connection held for the batch, without
-	// waiting for the database's disk (store.SentMarker): a relais crash loses none.
-	marker := w.st.SentMarker()
-	defer marker.Close()
 	var (
 		mu      sync.Mutex
 		next    int  // the first message not handed out yet
@@ -209,6 +205,11 @@ func (w *Worker) send(ctx context.Context, b claimed) (sent int, more bool, err 
 		return next - 1, true
 	}
 	lane := func() {
+		// On PostgreSQL each connection reads its messages and records each "sent" over a
+		// database connection held for the batch, without waiting for the database's disk
+		// (store.SentMarker): a relais crash loses none.
+		marker := w.st.SentMarker()
+		defer marker.Close()
 		for {
 			i, ok := take()
 			if !ok {
