@@ -133,17 +133,6 @@ func (p *stmtPool) BeginTx(ctx context.Context, opts *sql.TxOptions) (gorm.ConnP
 // GetDBConn gives gorm's DB() the pool.
 func (p *stmtPool) GetDBConn() (*sql.DB, error) { return p.db, nil }
 
-// Close closes the cached statements and the pool.
-func (p *stmtPool) Close() error {
-	p.mu.Lock()
-	for _, st := range p.stmts {
-		st.Close()
-	}
-	p.stmts = map[string]*sql.Stmt{}
-	p.mu.Unlock()
-	return p.db.Close()
-}
-
 // stmtTx is a transaction of a stmtPool.
 type stmtTx struct {
 	p *stmtPool
