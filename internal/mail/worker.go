@@ -261,13 +261,8 @@ func (w *Worker) sendOne(ctx context.Context, m *model.Message, marker *store.Se
 	return w.outcome(ctx, m, w.s.Send(ctx, m), marker.MarkSent)
 }
 
-// deliver sends one claimed message and records the outcome. stop asks to leave the rest
-// of the batch for later; err is a failure to record the outcome.
-func (w *Worker) deliver(ctx context.Context, m *model.Message) (ok, stop bool, err error) {
-	return w.outcome(ctx, m, w.s.Send(ctx, m), w.st.MarkMessageSent)
-}
-
 // outcome records what became of a message the server was given; mark records it sent.
+// stop asks to leave the rest of the batch for later; err is a failure to record it.
 func (w *Worker) outcome(ctx context.Context, m *model.Message, sendErr error,
 	mark func(context.Context, int64, time.Time) error) (ok, stop bool, err error) {
 	if sendErr == nil {

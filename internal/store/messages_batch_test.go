@@ -186,16 +186,7 @@ func TestSentMarkerMarksAndLeavesTheSessionAsItWas(t *testing.T) {
 		t.Run(driver, func(t *testing.T) {
 			s := storetest.Open(t, driver)
 			withClock(s)
-			var msgs []*model.Message
-			for i := range 3 {
-				msgs = append(msgs, campFastCampaignMessage(i))
-			}
-			if _, err := s.EnqueueMessages(ctx, msgs); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := s.ClaimMessages(ctx, 10, time.Minute); err != nil {
-				t.Fatal(err)
-			}
+			msgs := queuedAndClaimed(t, s, 3)
 			if driver == "postgres" {
 				s.SQLDB().SetMaxOpenConns(1)
 			}
@@ -243,16 +234,7 @@ func TestSentMarkerSharedByConnections(t *testing.T) {
 		t.Run(driver, func(t *testing.T) {
 			s := storetest.Open(t, driver)
 			withClock(s)
-			var msgs []*model.Message
-			for i := range 16 {
-				msgs = append(msgs, campFastCampaignMessage(i))
-			}
-			if _, err := s.EnqueueMessages(ctx, msgs); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := s.ClaimMessages(ctx, 100, time.Minute); err != nil {
-				t.Fatal(err)
-			}
+			msgs := queuedAndClaimed(t, s, 16)
 			for round := range 4 {
 				marker := s.SentMarker()
 				start := make(chan struct{})
@@ -326,4 +308,22 @@ func TestSentMarkerLoadsWhatIsSent(t *testing.T) {
 			}
 		})
 	}
+}
+
+// queuedAndClaimed queues n campaign messages and claims them, as a worker would
+// before sending them.
+func queuedAndClaimed(t *testing.T, s *store.Store, n int) []*model.Message {
+	t.Helper()
+	ctx := context.Background()
+	var msgs []*model.Message
+	for i := range n {
+		msgs = append(msgs, campFastCampaignMessage(i))
+	}
+	if _, err := s.EnqueueMessages(ctx, msgs); err != nil {
+		t.Fatal(err)
+	}
+	if claimed, err := s.ClaimMessages(ctx, n, time.Minute); err != nil || len(claimed) != n {
+		t.Fatalf("claimed %d of %d: %v", len(claimed), n, err)
+	}
+	return msgs
 }

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 )
 
@@ -10,14 +9,7 @@ import (
 // again on demand, and the writer's cache fills again.
 func TestReleaseMemoryKeepsTheStoreWorking(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "relais.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if err := s.db.Exec("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)").Error; err != nil {
-		t.Fatal(err)
-	}
+	s := notesStore(t)
 	if err := s.db.Exec("INSERT INTO notes (body) VALUES ('avant')").Error; err != nil {
 		t.Fatal(err)
 	}

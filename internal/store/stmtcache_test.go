@@ -12,14 +12,7 @@ import (
 // and not those rolled back.
 func TestWriterKeepsTransactionStatementsPrepared(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "relais.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if err := s.db.Exec("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)").Error; err != nil {
-		t.Fatal(err)
-	}
+	s := notesStore(t)
 	pool, ok := s.db.ConnPool.(*stmtPool)
 	if !ok {
 		t.Fatalf("writer pool is %T", s.db.ConnPool)
@@ -74,3 +67,17 @@ var errRollback = errorString("rollback")
 type errorString string
 
 func (e errorString) Error() string { return string(e) }
+
+// notesStore opens a store on a new SQLite file with one table, notes (id, body).
+func notesStore(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "relais.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.db.Exec("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)").Error; err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
