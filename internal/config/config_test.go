@@ -64,3 +64,18 @@ func TestParseSMTPAndRedact(t *testing.T) {
 		t.Fatal(r)
 	}
 }
+
+func TestParseSMTPConnections(t *testing.T) {
+	if s, err := ParseSMTP("smtp://mail.example.tg"); err != nil || s.Connections != DefaultSMTPConnections {
+		t.Fatalf("default: %+v %v", s, err)
+	}
+	if s, err := ParseSMTP("smtp://mail.example.tg:25?tls=none&connections=8"); err != nil || s.Connections != 8 {
+		t.Fatalf("connections=8: %+v %v", s, err)
+	}
+	for _, bad := range []string{"0", "17", "deux", "-1"} {
+		_, err := ParseSMTP("smtp://mail.example.tg?connections=" + bad)
+		if err == nil || !strings.Contains(err.Error(), "connections=") {
+			t.Errorf("connections=%s: %v, want a refusal naming connections=", bad, err)
+		}
+	}
+}
