@@ -19,10 +19,11 @@ import (
 	"relais/internal/model"
 )
 
+// smtpTimeout bounds a dial and each whole message transfer (a press kit over a slow
+// uplink takes a while). A variable for the tests.
+var smtpTimeout = time.Minute
+
 const (
-	// smtpTimeout bounds a dial and each whole message transfer (a press kit over a
-	// slow uplink takes a while).
-	smtpTimeout = time.Minute
 	// smtpIdleTimeout closes the connection politely before servers drop it (most allow
 	// a minute or more); the next message dials again.
 	smtpIdleTimeout = 30 * time.Second
@@ -124,11 +125,16 @@ func (s *SMTPSender) Send(ctx context.Context, m *model.Message) error {
 		return err
 	}
 	reused := c.conn != nil
-	bodyWritten, err := c.transmit(env, payload)
+	gate, _ := ctx.Value(commitGateKey{}).(func() error)
+	bodyWritten, err := c.transmit(env, payload, gate)
+	var closed *gateClosedError
+	if errors.As(err, &closed) {
+		return &unavailableError{err: closed.err}
+	}
 	if err != nil && reused && !bodyWritten && connectionLost(err) {
 		// The connection had died while idle. The server cannot have taken this message:
 		// its body never went through, so sending it on a fresh connection is safe.
-		_, err = c.transmit(env, payload)
+		_, err = c.transmit(env, payload, gate)
 	}
 	if err == nil {
 		return nil
@@ -146,7 +152,7 @@ func (s *SMTPSender) Send(ctx context.Context, m *model.Message) error {
 // transmit sends one message, dialling first when there is no connection. After a failure
 // the connection is dropped: its SMTP state is unknown. bodyWritten tells whether the
 // whole message went out before the failure.
-func (c *smtpConn) transmit(env envelope, msg io.WriterTo) (bodyWritten bool, err error) {
+func (c *smtpConn) transmit(env envelope, msg io.WriterTo, gate func() error) (bodyWritten bool, err error) {
 	if c.conn == nil {
 		sc, err := c.dialer.Dial()
 		if err != nil {
@@ -154,9 +160,13 @@ func (c *smtpConn) transmit(env envelope, msg io.WriterTo) (bodyWritten bool, er
 		}
 		c.conn = sc
 	}
-	w := &trackedMessage{msg: msg}
+	// go-mail puts the connection's deadline at smtpTimeout from now (a moment later).
+	w := &trackedMessage{msg: msg, gate: gate, deadline: time.Now().Add(smtpTimeout + time.Second)}
 	if err := c.conn.Send(env.from, env.to, w); err != nil {
 		c.drop()
+		if w.gateErr != nil {
+			return false, &gateClosedError{err: w.gateErr}
+		}
 		return w.written, err
 	}
 	c.lastUsed = time.Now()
@@ -201,14 +211,47 @@ func (s *SMTPSender) Close() error {
 	return errors.Join(errs...)
 }
 
-// trackedMessage records whether the whole message was written to the DATA stream.
+// commitGateKey is the context key of a commit gate: a function Send calls once the
+// message's data has gone out, before the final dot with which the server takes the
+// message. Send does not hand the message over unless it returns nil. The worker's gate
+// waits for the previous message of the connection to be recorded as sent: that record
+// is written while this message goes out, and yet no more than one message per
+// connection is ever taken by the server and not recorded.
+type commitGateKey struct{}
+
+// withCommitGate returns ctx carrying gate for Send.
+func withCommitGate(ctx context.Context, gate func() error) context.Context {
+	return context.WithValue(ctx, commitGateKey{}, gate)
+}
+
+// gateClosedError is a message held back because its commit gate failed.
+type gateClosedError struct{ err error }
+
+func (e *gateClosedError) Error() string { return "message held back: " + e.err.Error() }
+func (e *gateClosedError) Unwrap() error { return e.err }
+
+// trackedMessage records whether the whole message was written to the DATA stream, and
+// passes its commit gate, if any, before the final dot.
 type trackedMessage struct {
-	msg     io.WriterTo
-	written bool
+	msg      io.WriterTo
+	written  bool
+	gate     func() error
+	gateErr  error
+	deadline time.Time // past it, the connection takes no more writes
 }
 
 func (t *trackedMessage) WriteTo(w io.Writer) (int64, error) {
 	n, err := t.msg.WriteTo(w)
+	if err == nil && t.gate != nil {
+		if t.gateErr = t.gate(); t.gateErr != nil {
+			// go-mail writes the final dot even after an error here, and the server would
+			// take the message. Past the connection's deadline that write fails: the
+			// server drops the unfinished message. Only a database that refused to record
+			// the previous message three times makes a connection wait this long.
+			time.Sleep(time.Until(t.deadline))
+			return n, t.gateErr
+		}
+	}
 	t.written = err == nil
 	return n, err
 }

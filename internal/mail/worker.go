@@ -175,68 +175,120 @@ func (w *Worker) process(ctx context.Context) (sent int, more bool, err error) {
 }
 
 // send sends a claimed batch; see process. The sender's connections (Parallel) each take
-// the next message of the batch.
+// the next few messages of the batch.
 func (w *Worker) send(ctx context.Context, b claimed) (sent int, more bool, err error) {
 	if b.err != nil || ctx.Err() != nil && len(b.msgs) == 0 {
 		return 0, false, b.err
 	}
 	msgs := b.msgs
+	lanes := w.lanes()
+	// Each connection takes a few messages at a time and reads their bodies in one query;
+	// few enough that every connection has its share of a small batch.
+	chunk := min(laneChunk, (len(msgs)+lanes-1)/lanes)
 	// Past this, the rest of the batch goes back: another worker may soon take it over.
 	leaseEnd := b.at.Add(w.opt.Lease * 3 / 4)
 	// Outcomes are recorded even when ctx ends meanwhile: losing one would send twice.
 	keep := context.WithoutCancel(ctx)
 	var (
 		mu      sync.Mutex
-		next    int  // the first message not handed out yet
-		stopped bool // the batch stopped short: no more are handed out
+		next    int    // the first message not handed out yet
+		stopped bool   // the batch stopped short: no more are sent
+		tried   []bool // messages given to the sender (their outcome is theirs to record)
 		errs    []error
 	)
-	take := func() (int, bool) {
+	tried = make([]bool, len(msgs))
+	take := func() (from, to int, ok bool) {
 		mu.Lock()
 		defer mu.Unlock()
 		if stopped || next == len(msgs) {
-			return 0, false
+			return 0, 0, false
 		}
-		if ctx.Err() != nil || !w.wait(ctx) || time.Now().After(leaseEnd) {
-			stopped = true
-			return 0, false
-		}
-		next++
-		return next - 1, true
+		from, to = next, min(next+chunk, len(msgs))
+		next = to
+		return from, to, true
 	}
+	// proceed tells whether the next message may go: false once the batch has stopped.
+	proceed := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		if stopped || ctx.Err() != nil || !w.wait(ctx) || time.Now().After(leaseEnd) {
+			stopped = true
+			return false
+		}
+		return true
+	}
+	settle := func(ok, stop bool, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if ok {
+			sent++
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+		stopped = stopped || stop || err != nil
+	}
+	// The connections record their messages as sent through one marker, which writes
+	// the marks asked for at once in one statement; on PostgreSQL it reads and writes over
+	// a database connection held for the batch, without waiting for the database's disk
+	// (store.SentMarker): a relais crash loses none.
+	marker := w.st.SentMarker()
+	defer marker.Close()
 	lane := func() {
-		// On PostgreSQL each connection reads its messages and records each "sent" over a
-		// database connection held for the batch, without waiting for the database's disk
-		// (store.SentMarker): a relais crash loses none.
-		marker := w.st.SentMarker()
-		defer marker.Close()
+		var last *recording // the connection's last message sent, its "sent" being written
+		defer func() {
+			if last != nil {
+				settle(last.wait())
+			}
+		}()
 		for {
-			i, ok := take()
+			from, to, ok := take()
 			if !ok {
 				return
 			}
-			ok, stop, err := w.sendOne(keep, &msgs[i], marker)
-			mu.Lock()
-			if ok {
-				sent++
+			batch := make([]*model.Message, 0, to-from)
+			for i := from; i < to; i++ {
+				batch = append(batch, &msgs[i])
 			}
-			if err != nil {
-				errs = append(errs, err)
+			if err := marker.LoadBodies(keep, batch); err != nil {
+				settle(false, true, err)
+				return
 			}
-			stopped = stopped || stop || err != nil
-			mu.Unlock()
+			for i, m := range batch {
+				if !proceed() {
+					return
+				}
+				tried[from+i] = true
+				var held bool
+				last, held = w.sendOne(keep, m, marker, last, settle)
+				if held {
+					// The message never reached the server: it goes back with the rest.
+					tried[from+i] = false
+					return
+				}
+			}
 		}
 	}
 	var wg sync.WaitGroup
-	for range w.lanes() - 1 {
+	for range lanes - 1 {
 		wg.Go(lane)
 	}
 	lane()
 	wg.Wait()
-	// What was not handed out goes back to the queue.
-	errs = append(errs, w.release(keep, msgs[next:]))
+	// What was not given to the sender goes back to the queue.
+	var rest []model.Message
+	for i := range msgs {
+		if !tried[i] {
+			rest = append(rest, msgs[i])
+		}
+		msgs[i].HTMLBody, msgs[i].TextBody = "", ""
+	}
+	errs = append(errs, w.release(keep, rest))
 	return sent, !stopped && len(msgs) == w.opt.Batch, errors.Join(errs...)
 }
+
+// laneChunk is how many messages a connection takes from a batch at a time.
+const laneChunk = 16
 
 // lanes is how many messages are sent at once: as many as the sender takes, one when a
 // rate is kept.
@@ -248,37 +300,84 @@ func (w *Worker) lanes() int {
 	return max(1, p.Parallel())
 }
 
-// sendOne sends one claimed message and records the outcome; see outcome. A message the
-// server has taken but that is not recorded as sent yet would go out again after a
-// crash (with the same Message-ID): one per connection at most.
-func (w *Worker) sendOne(ctx context.Context, m *model.Message, marker *store.SentMarker) (ok, stop bool, err error) {
-	// Bodies and attachments are read one message at a time (the claim leaves them out)
-	// and dropped once sent: a batch carrying a press kit never sits in memory whole.
-	if err := marker.LoadContent(ctx, m); err != nil {
-		return false, true, errors.Join(err, w.release(ctx, []model.Message{*m}))
-	}
-	defer func() { m.Attachments, m.HTMLBody, m.TextBody = nil, "", "" }() // sent or not, no longer needed here
-	return w.outcome(ctx, m, w.s.Send(ctx, m), marker.MarkSent)
+// recording is a message's "sent" being written while the next message goes out.
+type recording struct {
+	done chan struct{}
+	err  error
 }
 
-// outcome records what became of a message the server was given; mark records it sent.
-// stop asks to leave the rest of the batch for later; err is a failure to record it.
-func (w *Worker) outcome(ctx context.Context, m *model.Message, sendErr error,
-	mark func(context.Context, int64, time.Time) error) (ok, stop bool, err error) {
-	if sendErr == nil {
-		// Recorded at once, and insisted on: a message left "sending" would be sent
-		// again when its lease runs out.
-		err := w.retry(ctx, func() error { return mark(ctx, m.ID, w.st.Now()) })
-		if err != nil {
-			return false, true, err
+// wait waits for the record and gives its outcome, as settle takes it.
+func (r *recording) wait() (ok, stop bool, err error) {
+	<-r.done
+	return r.err == nil, r.err != nil, r.err
+}
+
+// gate passes once the record is written, and fails if it could not be.
+func (r *recording) gate() error {
+	<-r.done
+	return r.err
+}
+
+// sendOne sends one claimed message, its bodies read, and records the outcome (see
+// outcome), handing each to settle. last is the connection's previous message, whose
+// "sent" is still being written: the server takes this message only once that is done
+// (its commit gate), so that a crash at any moment leaves at most one message per
+// connection taken and not recorded, to go again after a restart with the same
+// Message-ID. It returns this message's own recording when the server took it, and held
+// when the message was kept from the server because the last one could not be recorded.
+func (w *Worker) sendOne(ctx context.Context, m *model.Message, marker *store.SentMarker,
+	last *recording, settle func(ok, stop bool, err error)) (rec *recording, held bool) {
+	defer func() { m.Attachments, m.HTMLBody, m.TextBody = nil, "", "" }() // sent or not, no longer needed here
+	// Attachments are read one message at a time: a batch carrying a press kit is never
+	// in memory whole.
+	if err := marker.LoadAttachments(ctx, m); err != nil {
+		if last != nil {
+			settle(last.wait())
 		}
-		// The message id leads to the recipient in the mailbox; an address in the logs would
-		// be personal data kept outside the retention rules.
-		if w.log.Enabled(ctx, slog.LevelDebug) {
-			w.log.Debug("mail sent", "message_id", m.ID, "kind", m.Kind, "attempt", m.Attempts)
-		}
-		return true, false, nil
+		settle(false, true, err)
+		return nil, true
 	}
+	sendCtx := ctx
+	if last != nil {
+		if _, gates := w.s.(*SMTPSender); gates {
+			sendCtx = withCommitGate(ctx, last.gate)
+		} else if ok, stop, err := last.wait(); !ok {
+			settle(ok, stop, err)
+			return nil, true
+		}
+	}
+	sendErr := w.s.Send(sendCtx, m)
+	if last != nil {
+		ok, stop, err := last.wait()
+		settle(ok, stop, err)
+		if !ok {
+			return nil, true
+		}
+	}
+	if sendErr != nil {
+		settle(w.outcome(ctx, m, sendErr))
+		return nil, false
+	}
+	// Recorded at once, and insisted on: a message left "sending" would be sent again
+	// when its lease runs out.
+	rec = &recording{done: make(chan struct{})}
+	id, at := m.ID, w.st.Now()
+	go func() {
+		defer close(rec.done)
+		rec.err = w.retry(ctx, func() error { return marker.MarkSent(ctx, id, at) })
+	}()
+	// The message id leads to the recipient in the mailbox; an address in the logs would
+	// be personal data kept outside the retention rules.
+	if w.log.Enabled(ctx, slog.LevelDebug) {
+		w.log.Debug("mail sent", "message_id", m.ID, "kind", m.Kind, "attempt", m.Attempts)
+	}
+	return rec, false
+}
+
+// outcome records what became of a message the server did not take: retried later, or
+// failed for good. stop asks to leave the rest of the batch for later; err is a failure
+// to record it.
+func (w *Worker) outcome(ctx context.Context, m *model.Message, sendErr error) (ok, stop bool, err error) {
 	log := w.log.With("message_id", m.ID, "kind", m.Kind, "attempt", m.Attempts)
 	text := sendErr.Error()
 	var unavailable *unavailableError

@@ -3,6 +3,7 @@ package mail_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"mime"
 	"strings"
@@ -569,5 +570,39 @@ func TestSeveralConnectionsSendEachOnceAndRecordEachAtOnce(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestCommitGateHoldsTheMessageBack sends through a commit gate, as the worker does while
+// the connection's previous message is being recorded: the gate runs once the data has
+// gone out and before the server has taken the message; when it fails the server never
+// takes the message, though go-mail ends the data after an error.
+func TestCommitGateHoldsTheMessageBack(t *testing.T) {
+	defer mail.SetSMTPTimeout(time.Second)()
+	srv := mailtest.Start(t)
+	s := smtpSender(t, srv.URL+"&connections=1")
+	ctx := context.Background()
+
+	var atGate int
+	passes := func() error { atGate = len(srv.Received()); return nil }
+	if err := s.Send(mail.WithCommitGate(ctx, passes), message("gate-passes")); err != nil {
+		t.Fatal(err)
+	}
+	if atGate != 0 || len(srv.Received()) != 1 {
+		t.Fatalf("the server had taken %d messages when the gate ran, %d after; want 0 then 1", atGate, len(srv.Received()))
+	}
+
+	recordFailed := errors.New("could not record the previous message")
+	err := s.Send(mail.WithCommitGate(ctx, func() error { return recordFailed }), message("gate-fails"))
+	if !errors.Is(err, recordFailed) || mail.IsPermanent(err) {
+		t.Fatalf("Send with a failing gate: %v, want the gate's error, temporary", err)
+	}
+	time.Sleep(200 * time.Millisecond) // anything the server was about to take, it has
+	if n := len(srv.Received()); n != 1 {
+		t.Fatalf("the server took %d messages, want only the first", n)
+	}
+	// The connection is dropped with the message; the next one goes on a new connection.
+	if err := s.Send(ctx, message("after")); err != nil || len(srv.Received()) != 2 {
+		t.Fatalf("after a held message: %v, %d received", err, len(srv.Received()))
 	}
 }

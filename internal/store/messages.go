@@ -452,16 +452,27 @@ func (s *Store) MarkMessageSent(ctx context.Context, id int64, at time.Time) err
 }
 
 // SentMarker records messages as sent for a worker sending a batch, as MarkMessageSent
-// does, and reads what is sent (LoadContent). On PostgreSQL it keeps a connection of the pool for the batch,
-// whose session commits without waiting for the disk (synchronous_commit off: what
-// MarkMessageSent does for one transaction) and runs the update as a prepared statement:
-// a mark then costs the database a third less. Close gives the connection back as it
-// was. A SentMarker is safe for concurrent use (a worker's connections share one): its
-// marks go one at a time.
+// does, and reads what is sent (LoadBodies, LoadAttachments). The worker's connections
+// share one: marks asked for while another is being written are written together, in
+// one statement, when it is done (a group commit), and each MarkSent returns once its
+// own is committed. On PostgreSQL it keeps a connection of the pool for the batch, whose
+// session commits without waiting for the disk (synchronous_commit off: what
+// MarkMessageSent does for one transaction). Close gives the connection back as it was.
+// A SentMarker is safe for concurrent use.
 type SentMarker struct {
 	s    *Store
-	mu   sync.Mutex
-	conn *sql.Conn // PostgreSQL: nil until the first mark, and after a failure
+	mu   sync.Mutex // held while the connection is in use, and so while marks are written
+	conn *sql.Conn  // PostgreSQL: nil until the first use, and after a failure
+
+	qmu     sync.Mutex
+	pending []*markRequest // asked for, not written yet
+}
+
+// markRequest is one message to record as sent, and where its outcome goes.
+type markRequest struct {
+	id   int64
+	at   time.Time
+	done chan error
 }
 
 // SentMarker returns a marker for one batch; Close it at the end of the batch.
@@ -469,24 +480,92 @@ func (s *Store) SentMarker() *SentMarker { return &SentMarker{s: s} }
 
 // MarkSent is MarkMessageSent.
 func (m *SentMarker) MarkSent(ctx context.Context, id int64, at time.Time) error {
-	if m.s.Driver != "postgres" || m.s.inTx {
+	if m.s.inTx {
 		return m.s.MarkMessageSent(ctx, id, at)
 	}
+	req := &markRequest{id: id, at: at, done: make(chan error, 1)}
+	m.qmu.Lock()
+	m.pending = append(m.pending, req)
+	m.qmu.Unlock()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if err := m.connect(ctx); err != nil {
-		return wrap(err, "mark message sent")
+	select {
+	case err := <-req.done: // written together with others while this one waited
+		return err
+	default:
 	}
-	res, err := m.conn.ExecContext(ctx, "UPDATE messages SET status = $1, sent_at = $2, claimed_until = NULL, last_error = '' WHERE id = $3",
-		string(model.MessageSent), dbTime(at), id)
+	m.qmu.Lock()
+	group := m.pending
+	m.pending = nil
+	m.qmu.Unlock()
+	found, err := m.markGroup(ctx, group)
+	for _, r := range group {
+		switch {
+		case err != nil:
+			r.done <- wrap(err, "mark message sent")
+		case !found[r.id]:
+			r.done <- model.ErrNotFound
+		default:
+			r.done <- nil
+		}
+	}
+	return <-req.done
+}
+
+// markGroup writes a group of marks in one statement; m.mu is held. Their sent_at is the
+// latest of their times, a few milliseconds apart at most.
+func (m *SentMarker) markGroup(ctx context.Context, group []*markRequest) (map[int64]bool, error) {
+	var at time.Time
+	args := make([]any, 0, len(group)+2)
+	args = append(args, string(model.MessageSent), nil)
+	for _, r := range group {
+		if r.at.After(at) {
+			at = r.at
+		}
+		args = append(args, r.id)
+	}
+	args[1] = dbTime(at)
+	var q strings.Builder
+	q.WriteString("UPDATE messages SET status = ")
+	m.s.placeholders(&q, 1, 1)
+	q.WriteString(", sent_at = ")
+	m.s.placeholders(&q, 2, 1)
+	q.WriteString(", claimed_until = NULL, last_error = '' WHERE id IN (")
+	m.s.placeholders(&q, 3, len(group))
+	q.WriteString(") RETURNING id")
+	found := make(map[int64]bool, len(group))
+	scan := func(rows *sql.Rows) error {
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			found[id] = true
+		}
+		return rows.Err()
+	}
+	if m.s.Driver != "postgres" {
+		err := m.s.gated(ctx, func() error {
+			rows, err := m.s.w(ctx).Raw(q.String(), args...).Rows()
+			if err != nil {
+				return err
+			}
+			return scan(rows)
+		})
+		return found, err
+	}
+	if err := m.connect(ctx); err != nil {
+		return nil, err
+	}
+	rows, err := m.conn.QueryContext(ctx, q.String(), args...)
+	if err == nil {
+		err = scan(rows)
+	}
 	if err != nil {
 		m.discard()
-		return wrap(err, "mark message sent")
 	}
-	if n, err := res.RowsAffected(); err == nil && n == 0 {
-		return model.ErrNotFound
-	}
-	return nil
+	return found, err
 }
 
 // connect takes the marker's connection from the pool, once; m.mu is held.
@@ -510,31 +589,88 @@ func (m *SentMarker) connect(ctx context.Context) error {
 // connection: during a burst of requests, which take the pool's connections, a batch's
 // reads would otherwise queue for one, message after message.
 func (m *SentMarker) LoadContent(ctx context.Context, msg *model.Message) error {
+	if err := m.LoadBodies(ctx, []*model.Message{msg}); err != nil {
+		return err
+	}
+	return m.LoadAttachments(ctx, msg)
+}
+
+// LoadBodies reads the bodies of msgs in one query (a message without stored bodies
+// gets empty ones): a worker reads those of the next few messages it sends at once,
+// a round trip for several messages instead of one each.
+func (m *SentMarker) LoadBodies(ctx context.Context, msgs []*model.Message) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	byID := make(map[int64]*model.Message, len(msgs))
+	ids := make([]any, len(msgs))
+	for i, msg := range msgs {
+		msg.HTMLBody, msg.TextBody = "", ""
+		byID[msg.ID] = msg
+		ids[i] = msg.ID
+	}
+	const query = "SELECT message_id, html_body, text_body FROM message_bodies WHERE message_id IN "
+	var rows *sql.Rows
+	var err error
 	if m.s.Driver != "postgres" || m.s.inTx {
-		return m.s.LoadMessageContent(ctx, msg)
+		rows, err = m.s.r(ctx).Raw(query+"?", ids).Rows()
+	} else {
+		var q strings.Builder
+		q.WriteString(query + "(")
+		m.s.placeholders(&q, 1, len(ids))
+		q.WriteByte(')')
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if err = m.connect(ctx); err == nil {
+			if rows, err = m.conn.QueryContext(ctx, q.String(), ids...); err != nil {
+				m.discard()
+			}
+		}
+	}
+	if err != nil {
+		return wrap(err, "load message bodies")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var html, text string
+		if err := rows.Scan(&id, &html, &text); err != nil {
+			return wrap(err, "load message bodies")
+		}
+		if msg := byID[id]; msg != nil {
+			msg.HTMLBody, msg.TextBody = html, text
+		}
+	}
+	return wrap(rows.Err(), "load message bodies")
+}
+
+// LoadAttachments reads the bytes of msg's attachments, when it has any: one message at
+// a time, so that a batch carrying a press kit is never in memory whole.
+func (m *SentMarker) LoadAttachments(ctx context.Context, msg *model.Message) error {
+	if len(msg.Attachments) == 0 {
+		return nil
+	}
+	if m.s.Driver != "postgres" || m.s.inTx {
+		var as []model.Attachment
+		if err := m.s.r(ctx).Where("message_id = ?", msg.ID).Order("id").Find(&as).Error; err != nil {
+			return wrap(err, "load attachments")
+		}
+		msg.Attachments = as
+		return nil
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if err := m.connect(ctx); err != nil {
-		return wrap(err, "load message")
+		return wrap(err, "load attachments")
 	}
-	err := m.loadContent(ctx, msg)
+	err := m.loadAttachments(ctx, msg)
 	if err != nil {
 		m.discard()
 	}
-	return wrap(err, "load message")
+	return wrap(err, "load attachments")
 }
 
-func (m *SentMarker) loadContent(ctx context.Context, msg *model.Message) error {
-	msg.HTMLBody, msg.TextBody = "", ""
-	err := m.conn.QueryRowContext(ctx, "SELECT html_body, text_body FROM message_bodies WHERE message_id = $1", msg.ID).
-		Scan(&msg.HTMLBody, &msg.TextBody)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return err
-	}
-	if len(msg.Attachments) == 0 {
-		return nil
-	}
+func (m *SentMarker) loadAttachments(ctx context.Context, msg *model.Message) error {
 	rows, err := m.conn.QueryContext(ctx, `SELECT id, message_id, filename, content_type, content_id, inline, data
 	FROM attachments WHERE message_id = $1 ORDER BY id`, msg.ID)
 	if err != nil {
