@@ -102,6 +102,24 @@ type campFastTemplate struct {
 	proto                                model.Message // fields common to every recipient
 	subject, html, text, toName, headers campFastField
 	uses                                 int
+	// body is the variant's bodies, stored once for its messages (nil: each message
+	// carries its own, as the tests' writers do).
+	body *model.BodyTemplate
+}
+
+// bodyTemplate writes the variant's bodies as a model.BodyTemplate.
+func (t *campFastTemplate) bodyTemplate() *model.BodyTemplate {
+	text := func(f campFastField) string {
+		var w model.BodyWriter
+		for _, p := range f {
+			w.Literal(p.lit)
+			if p.slot >= 0 {
+				w.Slot(p.slot, p.html)
+			}
+		}
+		return w.String()
+	}
+	return &model.BodyTemplate{HTMLBody: text(t.html), TextBody: text(t.text)}
 }
 
 // campaignWriter writes the messages of one campaign, recipient after recipient.
@@ -113,6 +131,7 @@ type campaignWriter struct {
 	kit      []model.Attachment
 	docs     []documentLink
 	marker   string                            // prefix of every marker
+	shared   bool                              // each variant's bodies are stored once (model.BodyTemplate)
 	fastBody bool                              // the body's placeholders are where values can go in as is
 	lineHead bool                              // one of them may begin a line, where "1." would start a list
 	tmpls    map[campFastKey]*campFastTemplate // nil: that variant is rendered the ordinary way
@@ -194,7 +213,12 @@ func (w *campaignWriter) fastMessage(ctx context.Context, r *store.CampaignRecip
 	contactID := r.ContactID
 	m.IdempotencyKey = CampaignKey(w.c.ID) + strconv.FormatInt(r.ContactID, 10)
 	m.ToEmail, m.ContactID = r.Email, &contactID
-	m.Subject, m.HTMLBody, m.TextBody = t.subject.write(&vals, &escaped), t.html.write(&vals, &escaped), t.text.write(&vals, &escaped)
+	m.Subject = t.subject.write(&vals, &escaped)
+	if t.body != nil {
+		m.BodyTemplate, m.BodyValues = t.body, slices.Clone(vals[:])
+	} else {
+		m.HTMLBody, m.TextBody = t.html.write(&vals, &escaped), t.text.write(&vals, &escaped)
+	}
 	m.ToName, m.Headers = t.toName.write(&vals, &escaped), t.headers.write(&vals, &escaped)
 	m.Attachments = append([]model.Attachment(nil), w.kit...)
 	t.uses++
@@ -281,6 +305,12 @@ func (w *campaignWriter) compile(ctx context.Context, key campFastKey) (*campFas
 	}
 	t.proto.Subject, t.proto.HTMLBody, t.proto.TextBody, t.proto.ToName, t.proto.Headers = "", "", "", "", ""
 	t.proto.ToEmail, t.proto.IdempotencyKey, t.proto.ContactID, t.proto.Attachments = "", "", nil, nil
+	if w.shared {
+		t.body = t.bodyTemplate()
+		if err := w.a.Store.CreateBodyTemplate(ctx, t.body); err != nil {
+			return nil, err
+		}
+	}
 	return t, nil
 }
 
@@ -432,12 +462,18 @@ func sortedLines(s string) string {
 }
 
 // campFastSame reports whether a message written from markers is the rendered one.
+// sameBodies reports whether m's bodies, written out, are want's.
+func sameBodies(m, want *model.Message) bool {
+	html, text, err := m.Bodies()
+	return err == nil && html == want.HTMLBody && text == want.TextBody
+}
+
 func campFastSame(m, want *model.Message) bool {
 	eq := func(a, b *int64) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
 	return m.Kind == want.Kind && m.IdempotencyKey == want.IdempotencyKey && m.ToEmail == want.ToEmail &&
 		m.ToName == want.ToName && m.FromEmail == want.FromEmail && m.FromName == want.FromName &&
-		m.ReplyTo == want.ReplyTo && m.Subject == want.Subject && m.HTMLBody == want.HTMLBody &&
-		m.TextBody == want.TextBody && sortedLines(m.Headers) == sortedLines(want.Headers) && m.Lang == want.Lang &&
+		m.ReplyTo == want.ReplyTo && m.Subject == want.Subject && sameBodies(m, want) &&
+		sortedLines(m.Headers) == sortedLines(want.Headers) && m.Lang == want.Lang &&
 		eq(m.EventID, want.EventID) && eq(m.ContactID, want.ContactID) && eq(m.CampaignID, want.CampaignID) &&
 		len(m.Attachments) == len(want.Attachments)
 }

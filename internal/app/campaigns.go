@@ -253,6 +253,7 @@ func (a *App) queueCampaign(ctx context.Context, c *model.Campaign) error {
 	}
 	docs := a.documentLinks(ctx, ev, c.AttachPressKit)
 	w := a.newCampaignWriter(c, ev, settings, kit, docs)
+	w.shared = true
 	// A campaign that has no message yet (not a resumed one) need not look in the outbox
 	// for each recipient: two instances queuing it at once still queue each message once
 	// (idempotency keys).

@@ -40,6 +40,12 @@ type Message struct {
 	CampaignID     *int64        `json:"campaign_id"`
 	CreatedAt      time.Time     `json:"created_at"`
 	Attachments    []Attachment  `json:"attachments,omitempty"`
+
+	// BodyTemplate, when set, holds the bodies (HTMLBody and TextBody are then empty
+	// until read), with BodyValues in its slots; see BodyTemplate. Stored in
+	// message_bodies, like the bodies.
+	BodyTemplate *BodyTemplate `json:"-" gorm:"-"`
+	BodyValues   []string      `json:"-" gorm:"-"`
 }
 
 // Attachment is a file sent with a message; Inline ones are referenced by cid:ContentID.

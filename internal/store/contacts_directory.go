@@ -308,7 +308,7 @@ func (s *Store) EraseContact(ctx context.Context, id int64, newToken string) (*m
 			}).Error; err != nil {
 				return err
 			}
-			if err := tx.db.Exec("UPDATE message_bodies SET html_body = '', text_body = '' WHERE message_id IN ?", chunk).Error; err != nil {
+			if err := tx.db.Exec("UPDATE message_bodies SET html_body = '', text_body = '', template_id = NULL, vals = '' WHERE message_id IN ?", chunk).Error; err != nil {
 				return err
 			}
 			if err := tx.db.Model(&model.Message{}).Where("id IN ? AND status IN ?", chunk,

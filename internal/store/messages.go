@@ -5,7 +5,9 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -106,11 +108,13 @@ func (s *Store) insertMessage(ctx context.Context, m *model.Message) (int64, err
 	q.WriteString("INSERT INTO messages (" + messageColumns + ") VALUES (")
 	s.placeholders(&q, 1, messageColumnCount)
 	q.WriteString(") ON CONFLICT (idempotency_key) DO NOTHING RETURNING id")
-	args := messageValues(make([]any, 0, messageColumnCount+2), m)
+	args := messageValues(make([]any, 0, messageColumnCount+4), m)
 	if s.Driver == "postgres" {
-		query := "WITH m AS (" + q.String() + ") INSERT INTO message_bodies (message_id, html_body, text_body) SELECT id, $" +
-			strconv.Itoa(messageColumnCount+1) + ", $" + strconv.Itoa(messageColumnCount+2) + " FROM m RETURNING message_id"
-		return s.scanID(ctx, query, append(args, m.HTMLBody, m.TextBody)...)
+		var b strings.Builder
+		n := messageColumnCount
+		fmt.Fprintf(&b, "WITH m AS (%s) INSERT INTO message_bodies (message_id, %s) SELECT id, $%d, $%d, $%d::bigint, $%d FROM m RETURNING message_id",
+			q.String(), bodyColumns, n+1, n+2, n+3, n+4)
+		return s.scanID(ctx, b.String(), bodyValues(args, m)...)
 	}
 	id, err := s.scanID(ctx, q.String(), args...)
 	if err != nil || id == 0 {
@@ -142,19 +146,140 @@ func (s *Store) insertBodies(ctx context.Context, msgs []*model.Message) error {
 		return nil
 	}
 	var q strings.Builder
-	q.WriteString("INSERT INTO message_bodies (message_id, html_body, text_body) VALUES ")
-	args := make([]any, 0, 3*len(msgs))
+	q.WriteString("INSERT INTO message_bodies (message_id, " + bodyColumns + ") VALUES ")
+	args := make([]any, 0, (bodyColumnCount+1)*len(msgs))
 	for i, m := range msgs {
 		if i > 0 {
 			q.WriteByte(',')
 		}
 		q.WriteByte('(')
-		s.placeholders(&q, len(args)+1, 3)
+		s.placeholders(&q, len(args)+1, bodyColumnCount+1)
 		q.WriteByte(')')
-		args = append(args, m.ID, m.HTMLBody, m.TextBody)
+		args = bodyValues(append(args, m.ID), m)
 	}
 	_, err := s.db.Statement.ConnPool.ExecContext(ctx, q.String(), args...)
 	return err
+}
+
+// bodyColumns are the columns of message_bodies but message_id, in the order of
+// bodyValues.
+const bodyColumns = "html_body, text_body, template_id, vals"
+
+// bodyColumnCount is the number of bodyColumns.
+const bodyColumnCount = 4
+
+// bodyValues appends m's bodies in the order of bodyColumns: its own, or its
+// template's id and its values.
+func bodyValues(args []any, m *model.Message) []any {
+	if m.BodyTemplate == nil {
+		return append(args, m.HTMLBody, m.TextBody, nil, "")
+	}
+	vals, _ := json.Marshal(m.BodyValues) // strings: cannot fail
+	return append(args, "", "", m.BodyTemplate.ID, string(vals))
+}
+
+// CreateBodyTemplate stores t, shared by messages queued afterwards, and sets its ID.
+func (s *Store) CreateBodyTemplate(ctx context.Context, t *model.BodyTemplate) error {
+	t.ID = 0
+	if t.CreatedAt.IsZero() {
+		t.CreatedAt = s.now()
+	}
+	err := s.gated(ctx, func() error { return s.w(ctx).Create(t).Error })
+	return wrap(err, "create body template")
+}
+
+// readBodies reads the bodies of msgs through query (a message without stored bodies
+// gets empty ones), writing out those kept as a template and values. Templates are read
+// once and kept in templates, when given.
+func (s *Store) readBodies(query func(q string, args ...any) (*sql.Rows, error), msgs []*model.Message,
+	templates map[int64]*model.BodyTemplate) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	byID := make(map[int64]*model.Message, len(msgs))
+	ids := make([]any, len(msgs))
+	for i, m := range msgs {
+		m.HTMLBody, m.TextBody, m.BodyTemplate, m.BodyValues = "", "", nil, nil
+		byID[m.ID] = m
+		ids[i] = m.ID
+	}
+	var q strings.Builder
+	q.WriteString("SELECT message_id, " + bodyColumns + " FROM message_bodies WHERE message_id IN (")
+	s.placeholders(&q, 1, len(ids))
+	q.WriteByte(')')
+	rows, err := query(q.String(), ids...)
+	if err != nil {
+		return err
+	}
+	type shared struct {
+		m    *model.Message
+		tmpl int64
+		vals string
+	}
+	var pending []shared
+	for rows.Next() {
+		var id int64
+		var html, text, vals string
+		var tmpl sql.NullInt64
+		if err := rows.Scan(&id, &html, &text, &tmpl, &vals); err != nil {
+			rows.Close()
+			return err
+		}
+		if m := byID[id]; m != nil {
+			m.HTMLBody, m.TextBody = html, text
+			if tmpl.Valid {
+				pending = append(pending, shared{m, tmpl.Int64, vals})
+			}
+		}
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil || len(pending) == 0 {
+		return err
+	}
+	if templates == nil {
+		templates = map[int64]*model.BodyTemplate{}
+	}
+	var missing []any
+	for _, p := range pending {
+		if templates[p.tmpl] == nil && !slices.Contains(missing, any(p.tmpl)) {
+			missing = append(missing, p.tmpl)
+		}
+	}
+	if len(missing) > 0 {
+		q.Reset()
+		q.WriteString("SELECT id, html_body, text_body FROM body_templates WHERE id IN (")
+		s.placeholders(&q, 1, len(missing))
+		q.WriteByte(')')
+		rows, err := query(q.String(), missing...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			t := &model.BodyTemplate{}
+			if err := rows.Scan(&t.ID, &t.HTMLBody, &t.TextBody); err != nil {
+				rows.Close()
+				return err
+			}
+			templates[t.ID] = t
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return err
+		}
+	}
+	for _, p := range pending {
+		t := templates[p.tmpl]
+		if t == nil {
+			return fmt.Errorf("message %d: body template %d is missing", p.m.ID, p.tmpl)
+		}
+		p.m.BodyTemplate = t
+		if err := json.Unmarshal([]byte(p.vals), &p.m.BodyValues); err != nil {
+			return fmt.Errorf("message %d: body values: %w", p.m.ID, err)
+		}
+		if p.m.HTMLBody, p.m.TextBody, err = p.m.Bodies(); err != nil {
+			return fmt.Errorf("message %d: %w", p.m.ID, err)
+		}
+		p.m.BodyTemplate, p.m.BodyValues = nil, nil
+	}
+	return nil
 }
 
 // nullable is a pointer's value, or an untyped nil (NULL) for a nil pointer.
@@ -392,12 +517,10 @@ func (s *Store) LoadMessageContent(ctx context.Context, m *model.Message) error 
 
 // loadBodies reads m's bodies (empty when it has none stored).
 func (s *Store) loadBodies(ctx context.Context, m *model.Message) error {
-	row := s.r(ctx).Raw("SELECT html_body, text_body FROM message_bodies WHERE message_id = ?", m.ID).Row()
-	m.HTMLBody, m.TextBody = "", ""
-	if err := row.Scan(&m.HTMLBody, &m.TextBody); err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return wrap(err, "load message bodies")
-	}
-	return nil
+	pool := s.r(ctx).Statement.ConnPool
+	err := s.readBodies(func(q string, args ...any) (*sql.Rows, error) { return pool.QueryContext(ctx, q, args...) },
+		[]*model.Message{m}, nil)
+	return wrap(err, "load message bodies")
 }
 
 // ReleaseMessages gives claimed messages that were not sent back to the queue, without
@@ -466,6 +589,9 @@ type SentMarker struct {
 
 	qmu     sync.Mutex
 	pending []*markRequest // asked for, not written yet
+
+	tmu       sync.Mutex                    // SQLite: held while reading bodies (PostgreSQL: mu)
+	templates map[int64]*model.BodyTemplate // body templates read, by id
 }
 
 // markRequest is one message to record as sent, and where its outcome goes.
@@ -476,7 +602,9 @@ type markRequest struct {
 }
 
 // SentMarker returns a marker for one batch; Close it at the end of the batch.
-func (s *Store) SentMarker() *SentMarker { return &SentMarker{s: s} }
+func (s *Store) SentMarker() *SentMarker {
+	return &SentMarker{s: s, templates: map[int64]*model.BodyTemplate{}}
+}
 
 // MarkSent is MarkMessageSent.
 func (m *SentMarker) MarkSent(ctx context.Context, id int64, at time.Time) error {
@@ -599,49 +727,25 @@ func (m *SentMarker) LoadContent(ctx context.Context, msg *model.Message) error 
 // gets empty ones): a worker reads those of the next few messages it sends at once,
 // a round trip for several messages instead of one each.
 func (m *SentMarker) LoadBodies(ctx context.Context, msgs []*model.Message) error {
-	if len(msgs) == 0 {
-		return nil
-	}
-	byID := make(map[int64]*model.Message, len(msgs))
-	ids := make([]any, len(msgs))
-	for i, msg := range msgs {
-		msg.HTMLBody, msg.TextBody = "", ""
-		byID[msg.ID] = msg
-		ids[i] = msg.ID
-	}
-	const query = "SELECT message_id, html_body, text_body FROM message_bodies WHERE message_id IN "
-	var rows *sql.Rows
-	var err error
 	if m.s.Driver != "postgres" || m.s.inTx {
-		rows, err = m.s.r(ctx).Raw(query+"?", ids).Rows()
-	} else {
-		var q strings.Builder
-		q.WriteString(query + "(")
-		m.s.placeholders(&q, 1, len(ids))
-		q.WriteByte(')')
-		m.mu.Lock()
-		defer m.mu.Unlock()
-		if err = m.connect(ctx); err == nil {
-			if rows, err = m.conn.QueryContext(ctx, q.String(), ids...); err != nil {
-				m.discard()
-			}
-		}
-	}
-	if err != nil {
+		m.tmu.Lock() // the connections may read at once: they share templates
+		defer m.tmu.Unlock()
+		pool := m.s.r(ctx).Statement.ConnPool
+		err := m.s.readBodies(func(q string, args ...any) (*sql.Rows, error) { return pool.QueryContext(ctx, q, args...) },
+			msgs, m.templates)
 		return wrap(err, "load message bodies")
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var id int64
-		var html, text string
-		if err := rows.Scan(&id, &html, &text); err != nil {
-			return wrap(err, "load message bodies")
-		}
-		if msg := byID[id]; msg != nil {
-			msg.HTMLBody, msg.TextBody = html, text
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	err := m.connect(ctx)
+	if err == nil {
+		err = m.s.readBodies(func(q string, args ...any) (*sql.Rows, error) { return m.conn.QueryContext(ctx, q, args...) },
+			msgs, m.templates)
+		if err != nil {
+			m.discard()
 		}
 	}
-	return wrap(rows.Err(), "load message bodies")
+	return wrap(err, "load message bodies")
 }
 
 // LoadAttachments reads the bytes of msg's attachments, when it has any: one message at

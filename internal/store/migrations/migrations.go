@@ -19,6 +19,7 @@ func All() []*gormigrate.Migration {
 		m0003Campaigns(),
 		m0005MessageBodies(),
 		m0006LighterIndexes(),
+		m0007BodyTemplates(),
 	}
 }
 
