@@ -161,7 +161,7 @@ func (c *smtpConn) transmit(env envelope, msg io.WriterTo, gate func() error) (b
 		c.conn = sc
 	}
 	// go-mail puts the connection's deadline at smtpTimeout from now (a moment later).
-	w := &trackedMessage{msg: msg, gate: gate, deadline: time.Now().Add(smtpTimeout + time.Second)}
+	w := &trackedMessage{msg: msg, gate: gate, deadline: time.Now().Add(smtpTimeout)}
 	if err := c.conn.Send(env.from, env.to, w); err != nil {
 		c.drop()
 		if w.gateErr != nil {
@@ -215,14 +215,17 @@ func (s *SMTPSender) Close() error {
 // message's data has gone out, before the final dot with which the server takes the
 // message. Send does not hand the message over unless it returns nil. The worker's gate
 // waits for the previous message of the connection to be recorded as sent: that record
-// is written while this message goes out, and yet no more than one message per
-// connection is ever taken by the server and not recorded.
+// is written while this message goes out, and yet a crash of relais leaves no more than
+// one message per connection taken by the server and not recorded.
 type commitGateKey struct{}
 
 // withCommitGate returns ctx carrying gate for Send.
 func withCommitGate(ctx context.Context, gate func() error) context.Context {
 	return context.WithValue(ctx, commitGateKey{}, gate)
 }
+
+// errGateLate holds a message back whose commit gate passed too close to the deadline.
+var errGateLate = errors.New("the previous message was recorded too late to send this one")
 
 // gateClosedError is a message held back because its commit gate failed.
 type gateClosedError struct{ err error }
@@ -237,18 +240,25 @@ type trackedMessage struct {
 	written  bool
 	gate     func() error
 	gateErr  error
-	deadline time.Time // past it, the connection takes no more writes
+	deadline time.Time // about when the connection takes no more writes
 }
 
 func (t *trackedMessage) WriteTo(w io.Writer) (int64, error) {
 	n, err := t.msg.WriteTo(w)
 	if err == nil && t.gate != nil {
-		if t.gateErr = t.gate(); t.gateErr != nil {
+		t.gateErr = t.gate()
+		if t.gateErr == nil && time.Until(t.deadline) < smtpTimeout/4 {
+			// The gate took most of the connection's time: the server's answer to the dot
+			// could come after the deadline, and a message it took would count as not
+			// sent, to go again. It is held back instead, and sent later.
+			t.gateErr = errGateLate
+		}
+		if t.gateErr != nil {
 			// go-mail writes the final dot even after an error here, and the server would
 			// take the message. Past the connection's deadline that write fails: the
-			// server drops the unfinished message. Only a database that refused to record
-			// the previous message three times makes a connection wait this long.
-			time.Sleep(time.Until(t.deadline))
+			// server drops the unfinished message. Only a database that could not record
+			// the previous message makes a connection wait this long.
+			time.Sleep(time.Until(t.deadline) + time.Second)
 			return n, t.gateErr
 		}
 	}

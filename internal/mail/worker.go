@@ -250,7 +250,8 @@ func (w *Worker) send(ctx context.Context, b claimed) (sent int, more bool, err 
 			for i := from; i < to; i++ {
 				batch = append(batch, &msgs[i])
 			}
-			if err := marker.LoadBodies(keep, batch); err != nil {
+			bad, err := marker.LoadBodies(keep, batch)
+			if err != nil {
 				settle(false, true, err)
 				return
 			}
@@ -259,6 +260,12 @@ func (w *Worker) send(ctx context.Context, b claimed) (sent int, more bool, err 
 					return
 				}
 				tried[from+i] = true
+				if err := bad[m.ID]; err != nil {
+					// Its stored bodies cannot be written out: every attempt would fail alike.
+					w.log.Error("mail: message cannot be written out, not sending it", "message_id", m.ID, "err", err)
+					settle(false, false, w.st.MarkMessageFailed(keep, m.ID, err.Error()))
+					continue
+				}
 				var held bool
 				last, held = w.sendOne(keep, m, marker, last, settle)
 				if held {

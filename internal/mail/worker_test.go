@@ -605,4 +605,55 @@ func TestCommitGateHoldsTheMessageBack(t *testing.T) {
 	if err := s.Send(ctx, message("after")); err != nil || len(srv.Received()) != 2 {
 		t.Fatalf("after a held message: %v, %d received", err, len(srv.Received()))
 	}
+
+	// A gate that passes too close to the deadline holds the message back too: the
+	// server's answer could come too late, and a message it took would go again.
+	late := func() error { time.Sleep(800 * time.Millisecond); return nil }
+	if err := s.Send(mail.WithCommitGate(ctx, late), message("gate-late")); err == nil || mail.IsPermanent(err) {
+		t.Fatalf("Send with a late gate: %v, want a temporary error", err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if n := len(srv.Received()); n != 2 {
+		t.Fatalf("the server took %d messages, want 2", n)
+	}
+}
+
+// A message whose stored bodies cannot be written out (its values damaged) fails with
+// the reason, and the rest of the batch goes.
+func TestUnreadableBodyFailsAloneAndTheRestGoes(t *testing.T) {
+	for _, driver := range storetest.Drivers(t) {
+		t.Run(driver, func(t *testing.T) {
+			st, _ := openStore(t, driver)
+			srv := mailtest.Start(t)
+			ctx := context.Background()
+			var html model.BodyWriter
+			html.Literal("<p>Bonjour ")
+			html.Slot(0, true)
+			tmpl := &model.BodyTemplate{HTMLBody: html.String(), TextBody: "Bonjour"}
+			if err := st.CreateBodyTemplate(ctx, tmpl); err != nil {
+				t.Fatal(err)
+			}
+			var ids []int64
+			for i := range 3 {
+				m := message(fmt.Sprint("shared-", i))
+				m.HTMLBody, m.TextBody, m.BodyTemplate, m.BodyValues = "", "", tmpl, []string{fmt.Sprint("Ama", i)}
+				ids = append(ids, enqueue(t, st, m).ID)
+			}
+			if _, err := st.SQLDB().ExecContext(ctx, fmt.Sprintf("UPDATE message_bodies SET vals = 'abîmé' WHERE message_id = %d", ids[1])); err != nil {
+				t.Fatal(err)
+			}
+			w := newWorker(st, smtpSender(t, srv.URL), mail.WorkerOptions{})
+			if n := runOnce(t, w); n != 2 || len(srv.Received()) != 2 {
+				t.Fatalf("sent %d, received %d; want 2", n, len(srv.Received()))
+			}
+			if m := find(t, st, ids[1]); m.Status != model.MessageFailed || !strings.Contains(m.LastError, "values") {
+				t.Fatalf("damaged message: %s %q", m.Status, m.LastError)
+			}
+			for _, r := range srv.Received() {
+				if !strings.Contains(string(r.Data), "Bonjour Ama") {
+					t.Fatalf("sent without its values written out:\n%s", r.Data)
+				}
+			}
+		})
+	}
 }

@@ -41,7 +41,7 @@ func TestSharedBodiesAreReadWrittenOut(t *testing.T) {
 				t.Fatal(tmpl.ID, err)
 			}
 			ama, kossi, own, single := campFastCampaignMessage(1), campFastCampaignMessage(2), campFastCampaignMessage(3), campFastCampaignMessage(4)
-			ama.BodyTemplate, ama.BodyValues = tmpl, []string{"Ama", "D'Almeida"}
+			ama.BodyTemplate, ama.BodyValues, ama.Subject = tmpl, []string{"Ama", "D'Almeida"}, "Merci Ama"
 			kossi.BodyTemplate, kossi.BodyValues = tmpl, []string{"Kossi", "Agbo"}
 			single.BodyTemplate, single.BodyValues = tmpl, []string{"Afi", "<b>"}
 			for _, m := range []*model.Message{ama, kossi, single} {
@@ -83,8 +83,8 @@ func TestSharedBodiesAreReadWrittenOut(t *testing.T) {
 				batch[i] = &claimed[i]
 			}
 			for range 2 { // the second time, with the template already read
-				if err := marker.LoadBodies(ctx, batch); err != nil {
-					t.Fatal(err)
+				if bad, err := marker.LoadBodies(ctx, batch); err != nil || len(bad) != 0 {
+					t.Fatal(bad, err)
 				}
 				for _, m := range batch {
 					if w := want[m.ID]; m.HTMLBody != w[0] || m.TextBody != w[1] || m.BodyTemplate != nil {
@@ -93,7 +93,7 @@ func TestSharedBodiesAreReadWrittenOut(t *testing.T) {
 				}
 			}
 
-			// Erasing the contact erases its values with its bodies.
+			// Erasing the contact erases its values with its bodies, and the subject.
 			c := &model.Contact{Email: "ama@example.tg", FirstName: "Ama", LastName: "D'Almeida", Lang: "fr"}
 			if err := s.CreateContact(ctx, c); err != nil {
 				t.Fatal(err)
@@ -108,8 +108,8 @@ func TestSharedBodiesAreReadWrittenOut(t *testing.T) {
 			if err := s.DB().Raw("SELECT vals FROM message_bodies WHERE message_id = ?", ama.ID).Scan(&vals).Error; err != nil || vals != "" {
 				t.Fatalf("values after erasure: %q (%v)", vals, err)
 			}
-			if m, err := s.FindMessage(ctx, ama.ID); err != nil || m.HTMLBody+m.TextBody != "" {
-				t.Fatalf("bodies after erasure: %q %q (%v)", m.HTMLBody, m.TextBody, err)
+			if m, err := s.FindMessage(ctx, ama.ID); err != nil || m.HTMLBody+m.TextBody+m.Subject != "" {
+				t.Fatalf("subject and bodies after erasure: %q %q %q (%v)", m.Subject, m.HTMLBody, m.TextBody, err)
 			}
 		})
 	}

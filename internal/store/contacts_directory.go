@@ -304,7 +304,7 @@ func (s *Store) EraseContact(ctx context.Context, id int64, newToken string) (*m
 				return err
 			}
 			if err := tx.db.Model(&model.Message{}).Where("id IN ?", chunk).Updates(map[string]any{
-				"to_email": c.Email, "to_name": ErasedName, "headers": "",
+				"to_email": c.Email, "to_name": ErasedName, "headers": "", "subject": "", // a campaign's subject may name them
 			}).Error; err != nil {
 				return err
 			}

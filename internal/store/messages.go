@@ -192,9 +192,9 @@ func (s *Store) CreateBodyTemplate(ctx context.Context, t *model.BodyTemplate) e
 // gets empty ones), writing out those kept as a template and values. Templates are read
 // once and kept in templates, when given.
 func (s *Store) readBodies(query func(q string, args ...any) (*sql.Rows, error), msgs []*model.Message,
-	templates map[int64]*model.BodyTemplate) error {
+	templates map[int64]*model.BodyTemplate) (bad map[int64]error, err error) {
 	if len(msgs) == 0 {
-		return nil
+		return nil, nil
 	}
 	byID := make(map[int64]*model.Message, len(msgs))
 	ids := make([]any, len(msgs))
@@ -209,7 +209,7 @@ func (s *Store) readBodies(query func(q string, args ...any) (*sql.Rows, error),
 	q.WriteByte(')')
 	rows, err := query(q.String(), ids...)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	type shared struct {
 		m    *model.Message
@@ -223,7 +223,7 @@ func (s *Store) readBodies(query func(q string, args ...any) (*sql.Rows, error),
 		var tmpl sql.NullInt64
 		if err := rows.Scan(&id, &html, &text, &tmpl, &vals); err != nil {
 			rows.Close()
-			return err
+			return nil, err
 		}
 		if m := byID[id]; m != nil {
 			m.HTMLBody, m.TextBody = html, text
@@ -233,7 +233,7 @@ func (s *Store) readBodies(query func(q string, args ...any) (*sql.Rows, error),
 		}
 	}
 	if err := errors.Join(rows.Err(), rows.Close()); err != nil || len(pending) == 0 {
-		return err
+		return nil, err
 	}
 	if templates == nil {
 		templates = map[int64]*model.BodyTemplate{}
@@ -251,35 +251,30 @@ func (s *Store) readBodies(query func(q string, args ...any) (*sql.Rows, error),
 		q.WriteByte(')')
 		rows, err := query(q.String(), missing...)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for rows.Next() {
 			t := &model.BodyTemplate{}
 			if err := rows.Scan(&t.ID, &t.HTMLBody, &t.TextBody); err != nil {
 				rows.Close()
-				return err
+				return nil, err
 			}
 			templates[t.ID] = t
 		}
 		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	for _, p := range pending {
-		t := templates[p.tmpl]
-		if t == nil {
-			return fmt.Errorf("message %d: body template %d is missing", p.m.ID, p.tmpl)
+		if err := writeOut(p.m, templates[p.tmpl], p.vals); err != nil {
+			if bad == nil {
+				bad = map[int64]error{}
+			}
+			p.m.HTMLBody, p.m.TextBody = "", ""
+			bad[p.m.ID] = fmt.Errorf("message %d: body template %d: %w", p.m.ID, p.tmpl, err)
 		}
-		p.m.BodyTemplate = t
-		if err := json.Unmarshal([]byte(p.vals), &p.m.BodyValues); err != nil {
-			return fmt.Errorf("message %d: body values: %w", p.m.ID, err)
-		}
-		if p.m.HTMLBody, p.m.TextBody, err = p.m.Bodies(); err != nil {
-			return fmt.Errorf("message %d: %w", p.m.ID, err)
-		}
-		p.m.BodyTemplate, p.m.BodyValues = nil, nil
 	}
-	return nil
+	return bad, nil
 }
 
 // nullable is a pointer's value, or an untyped nil (NULL) for a nil pointer.
@@ -515,10 +510,26 @@ func (s *Store) LoadMessageContent(ctx context.Context, m *model.Message) error 
 	return nil
 }
 
+// writeOut sets m's bodies from t and its values vals (JSON).
+func writeOut(m *model.Message, t *model.BodyTemplate, vals string) (err error) {
+	if t == nil {
+		return errors.New("missing")
+	}
+	m.BodyTemplate = t
+	defer func() { m.BodyTemplate, m.BodyValues = nil, nil }()
+	if err := json.Unmarshal([]byte(vals), &m.BodyValues); err != nil {
+		return fmt.Errorf("values: %w", err)
+	}
+	m.HTMLBody, m.TextBody, err = m.Bodies()
+	return err
+}
+
 // loadBodies reads m's bodies (empty when it has none stored).
 func (s *Store) loadBodies(ctx context.Context, m *model.Message) error {
 	pool := s.r(ctx).Statement.ConnPool
-	err := s.readBodies(func(q string, args ...any) (*sql.Rows, error) { return pool.QueryContext(ctx, q, args...) },
+	// A message whose bodies cannot be written out is shown without them: the worker
+	// marks it failed with the reason.
+	_, err := s.readBodies(func(q string, args ...any) (*sql.Rows, error) { return pool.QueryContext(ctx, q, args...) },
 		[]*model.Message{m}, nil)
 	return wrap(err, "load message bodies")
 }
@@ -590,8 +601,11 @@ type SentMarker struct {
 	qmu     sync.Mutex
 	pending []*markRequest // asked for, not written yet
 
-	tmu       sync.Mutex                    // SQLite: held while reading bodies (PostgreSQL: mu)
-	templates map[int64]*model.BodyTemplate // body templates read, by id
+	// Reads have a connection of their own on PostgreSQL (held while reading): a press
+	// kit's bytes being read never hold the marks up.
+	rmu       sync.Mutex
+	rconn     *sql.Conn
+	templates map[int64]*model.BodyTemplate // body templates read, by id (rmu)
 }
 
 // markRequest is one message to record as sent, and where its outcome goes.
@@ -717,7 +731,11 @@ func (m *SentMarker) connect(ctx context.Context) error {
 // connection: during a burst of requests, which take the pool's connections, a batch's
 // reads would otherwise queue for one, message after message.
 func (m *SentMarker) LoadContent(ctx context.Context, msg *model.Message) error {
-	if err := m.LoadBodies(ctx, []*model.Message{msg}); err != nil {
+	bad, err := m.LoadBodies(ctx, []*model.Message{msg})
+	if err == nil {
+		err = bad[msg.ID]
+	}
+	if err != nil {
 		return err
 	}
 	return m.LoadAttachments(ctx, msg)
@@ -725,27 +743,19 @@ func (m *SentMarker) LoadContent(ctx context.Context, msg *model.Message) error 
 
 // LoadBodies reads the bodies of msgs in one query (a message without stored bodies
 // gets empty ones): a worker reads those of the next few messages it sends at once,
-// a round trip for several messages instead of one each.
-func (m *SentMarker) LoadBodies(ctx context.Context, msgs []*model.Message) error {
-	if m.s.Driver != "postgres" || m.s.inTx {
-		m.tmu.Lock() // the connections may read at once: they share templates
-		defer m.tmu.Unlock()
-		pool := m.s.r(ctx).Statement.ConnPool
-		err := m.s.readBodies(func(q string, args ...any) (*sql.Rows, error) { return pool.QueryContext(ctx, q, args...) },
-			msgs, m.templates)
-		return wrap(err, "load message bodies")
+// a round trip for several messages instead of one each. A message whose stored bodies
+// cannot be written out (its template is gone, its values are malformed) is left out
+// and reported in bad; err is a failure to read.
+func (m *SentMarker) LoadBodies(ctx context.Context, msgs []*model.Message) (bad map[int64]error, err error) {
+	m.rmu.Lock() // the connections may read at once: they share templates
+	defer m.rmu.Unlock()
+	query, done, err := m.reader(ctx)
+	if err != nil {
+		return nil, wrap(err, "load message bodies")
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	err := m.connect(ctx)
-	if err == nil {
-		err = m.s.readBodies(func(q string, args ...any) (*sql.Rows, error) { return m.conn.QueryContext(ctx, q, args...) },
-			msgs, m.templates)
-		if err != nil {
-			m.discard()
-		}
-	}
-	return wrap(err, "load message bodies")
+	bad, err = m.s.readBodies(query, msgs, m.templates)
+	done(err)
+	return bad, wrap(err, "load message bodies")
 }
 
 // LoadAttachments reads the bytes of msg's attachments, when it has any: one message at
@@ -762,20 +772,44 @@ func (m *SentMarker) LoadAttachments(ctx context.Context, msg *model.Message) er
 		msg.Attachments = as
 		return nil
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if err := m.connect(ctx); err != nil {
+	m.rmu.Lock()
+	defer m.rmu.Unlock()
+	if _, _, err := m.reader(ctx); err != nil {
 		return wrap(err, "load attachments")
 	}
 	err := m.loadAttachments(ctx, msg)
 	if err != nil {
-		m.discard()
+		m.rconn.Close()
+		m.rconn = nil
 	}
 	return wrap(err, "load attachments")
 }
 
+// reader returns how the marker reads: over its read connection on PostgreSQL, taken
+// from the pool once, else from the pool. done, given the reading's outcome, lets a
+// failed read connection go. m.rmu is held.
+func (m *SentMarker) reader(ctx context.Context) (query func(string, ...any) (*sql.Rows, error), done func(error), err error) {
+	if m.s.Driver != "postgres" || m.s.inTx {
+		pool := m.s.r(ctx).Statement.ConnPool
+		return func(q string, args ...any) (*sql.Rows, error) { return pool.QueryContext(ctx, q, args...) }, func(error) {}, nil
+	}
+	if m.rconn == nil {
+		if m.rconn, err = m.s.SQLDB().Conn(ctx); err != nil {
+			return nil, nil, err
+		}
+	}
+	c := m.rconn
+	return func(q string, args ...any) (*sql.Rows, error) { return c.QueryContext(ctx, q, args...) },
+		func(err error) {
+			if err != nil && m.rconn != nil {
+				m.rconn.Close()
+				m.rconn = nil
+			}
+		}, nil
+}
+
 func (m *SentMarker) loadAttachments(ctx context.Context, msg *model.Message) error {
-	rows, err := m.conn.QueryContext(ctx, `SELECT id, message_id, filename, content_type, content_id, inline, data
+	rows, err := m.rconn.QueryContext(ctx, `SELECT id, message_id, filename, content_type, content_id, inline, data
 	FROM attachments WHERE message_id = $1 ORDER BY id`, msg.ID)
 	if err != nil {
 		return err
@@ -798,6 +832,12 @@ func (m *SentMarker) loadAttachments(ctx context.Context, msg *model.Message) er
 
 // Close gives the connection back to the pool with its session's settings reset.
 func (m *SentMarker) Close() error {
+	m.rmu.Lock()
+	if m.rconn != nil {
+		m.rconn.Close()
+		m.rconn = nil
+	}
+	m.rmu.Unlock()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.conn == nil {

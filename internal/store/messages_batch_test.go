@@ -316,8 +316,8 @@ func TestSentMarkerLoadsWhatIsSent(t *testing.T) {
 			for i := range claimed {
 				claimed[i].HTMLBody, claimed[i].TextBody = "stale", "stale"
 			}
-			if err := marker.LoadBodies(ctx, []*model.Message{&claimed[1], &claimed[0]}); err != nil || len(again) != 0 {
-				t.Fatal(err, len(again))
+			if bad, err := marker.LoadBodies(ctx, []*model.Message{&claimed[1], &claimed[0]}); err != nil || len(bad) != 0 || len(again) != 0 {
+				t.Fatal(bad, err, len(again))
 			}
 			for _, m := range claimed {
 				want := without

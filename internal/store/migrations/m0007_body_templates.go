@@ -2,6 +2,7 @@ package migrations
 
 import (
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/go-gormigrate/gormigrate/v2"
@@ -33,34 +34,48 @@ func m0007BodyTemplates() *gormigrate.Migration {
 			)
 		},
 		Rollback: func(tx *gorm.DB) error {
-			// Each message gets its bodies back, written out.
-			var rows []struct {
-				MessageID int64
-				Vals      string
-				THTML     string `gorm:"column:t_html"`
-				TText     string `gorm:"column:t_text"`
-			}
-			if err := tx.Raw(`SELECT b.message_id, b.vals, t.html_body AS t_html, t.text_body AS t_text
-	FROM message_bodies b JOIN body_templates t ON t.id = b.template_id`).Scan(&rows).Error; err != nil {
+			// Each message gets its bodies back, written out: the templates (a few per
+			// campaign) are read once, the messages a page at a time.
+			var tmpls []BodyTemplate
+			if err := tx.Find(&tmpls).Error; err != nil {
 				return err
 			}
-			for _, r := range rows {
-				var vals []string
-				if err := json.Unmarshal([]byte(r.Vals), &vals); err != nil {
+			byID := make(map[int64]*model.BodyTemplate, len(tmpls))
+			for _, t := range tmpls {
+				byID[t.ID] = &model.BodyTemplate{ID: t.ID, HTMLBody: t.HTMLBody, TextBody: t.TextBody}
+			}
+			var after int64
+			for {
+				var rows []struct {
+					MessageID  int64
+					TemplateID int64
+					Vals       string
+				}
+				if err := tx.Raw(`SELECT message_id, template_id, vals FROM message_bodies
+	WHERE template_id IS NOT NULL AND message_id > ? ORDER BY message_id LIMIT 500`, after).Scan(&rows).Error; err != nil {
 					return err
 				}
-				html, err := model.ExpandBody(r.THTML, vals)
-				if err != nil {
-					return err
+				if len(rows) == 0 {
+					break
 				}
-				text, err := model.ExpandBody(r.TText, vals)
-				if err != nil {
-					return err
+				for _, r := range rows {
+					m := &model.Message{BodyTemplate: byID[r.TemplateID]}
+					if m.BodyTemplate == nil {
+						return fmt.Errorf("message %d: body template %d is missing", r.MessageID, r.TemplateID)
+					}
+					if err := json.Unmarshal([]byte(r.Vals), &m.BodyValues); err != nil {
+						return fmt.Errorf("message %d: %w", r.MessageID, err)
+					}
+					html, text, err := m.Bodies()
+					if err != nil {
+						return fmt.Errorf("message %d: %w", r.MessageID, err)
+					}
+					if err := tx.Exec("UPDATE message_bodies SET html_body = ?, text_body = ? WHERE message_id = ?",
+						html, text, r.MessageID).Error; err != nil {
+						return err
+					}
 				}
-				if err := tx.Exec("UPDATE message_bodies SET html_body = ?, text_body = ? WHERE message_id = ?",
-					html, text, r.MessageID).Error; err != nil {
-					return err
-				}
+				after = rows[len(rows)-1].MessageID
 			}
 			return execAll(tx,
 				"ALTER TABLE message_bodies DROP COLUMN vals",
