@@ -61,9 +61,6 @@ func bench(ctx context.Context, o options, out io.Writer) error {
 			return err
 		}
 	}
-	if err := evictFromPageCache(bin); err != nil {
-		fmt.Fprintln(out, "note: the relais binary stays in the page cache:", err)
-	}
 	smtpSrv, err := startSMTP()
 	if err != nil {
 		return err

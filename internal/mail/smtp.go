@@ -246,10 +246,12 @@ type trackedMessage struct {
 func (t *trackedMessage) WriteTo(w io.Writer) (int64, error) {
 	n, err := t.msg.WriteTo(w)
 	if err == nil && t.gate != nil {
+		margin := smtpTimeout / 4
+		roomy := time.Until(t.deadline) >= margin
 		t.gateErr = t.gate()
-		if t.gateErr == nil && time.Until(t.deadline) < smtpTimeout/4 {
-			// The gate took most of the connection's time: the server's answer to the dot
-			// could come after the deadline, and a message it took would count as not
+		if t.gateErr == nil && roomy && time.Until(t.deadline) < margin {
+			// Waiting at the gate took the connection's time: the server's answer to the
+			// dot could come after the deadline, and a message it took would count as not
 			// sent, to go again. It is held back instead, and sent later.
 			t.gateErr = errGateLate
 		}

@@ -361,6 +361,12 @@ func (w *Worker) sendOne(ctx context.Context, m *model.Message, marker *store.Se
 			return nil, true
 		}
 	}
+	if errors.Is(sendErr, errGateLate) {
+		// Held back, never given to the server, for the database's slowness: it goes back
+		// with the rest of the batch, its attempt not counted.
+		settle(false, true, nil)
+		return nil, true
+	}
 	if sendErr != nil {
 		settle(w.outcome(ctx, m, sendErr))
 		return nil, false

@@ -774,14 +774,12 @@ func (m *SentMarker) LoadAttachments(ctx context.Context, msg *model.Message) er
 	}
 	m.rmu.Lock()
 	defer m.rmu.Unlock()
-	if _, _, err := m.reader(ctx); err != nil {
+	_, done, err := m.reader(ctx)
+	if err != nil {
 		return wrap(err, "load attachments")
 	}
-	err := m.loadAttachments(ctx, msg)
-	if err != nil {
-		m.rconn.Close()
-		m.rconn = nil
-	}
+	err = m.loadAttachments(ctx, msg)
+	done(err)
 	return wrap(err, "load attachments")
 }
 

@@ -249,6 +249,10 @@ func TestSentMarkerSharedByConnections(t *testing.T) {
 				}
 				close(start)
 				wg.Wait()
+				// Reads go over a connection of their own (PostgreSQL), given back too.
+				if err := marker.LoadContent(ctx, msgs[round*4]); err != nil {
+					t.Fatal(err)
+				}
 				if err := marker.Close(); err != nil {
 					t.Fatal(err)
 				}

@@ -48,7 +48,11 @@ func (s *Server) handleMailboxMessage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p := s.page(c, m.Subject)
+	title := m.Subject
+	if title == "" { // erased with its contact
+		title = m.Kind
+	}
+	p := s.page(c, title)
 	p.Nav = "mailbox"
 	p.Data["Message"] = m
 	return s.render(c, http.StatusOK, "mailbox_message", p)

@@ -2,7 +2,6 @@ package migrations
 
 import (
 	"encoding/json"
-	"fmt"
 	"time"
 
 	"github.com/go-gormigrate/gormigrate/v2"
@@ -59,16 +58,15 @@ func m0007BodyTemplates() *gormigrate.Migration {
 					break
 				}
 				for _, r := range rows {
+					// A message whose bodies cannot be written out (the worker fails it) keeps
+					// empty ones, as the mailbox shows it.
+					var html, text string
 					m := &model.Message{BodyTemplate: byID[r.TemplateID]}
-					if m.BodyTemplate == nil {
-						return fmt.Errorf("message %d: body template %d is missing", r.MessageID, r.TemplateID)
-					}
-					if err := json.Unmarshal([]byte(r.Vals), &m.BodyValues); err != nil {
-						return fmt.Errorf("message %d: %w", r.MessageID, err)
-					}
-					html, text, err := m.Bodies()
-					if err != nil {
-						return fmt.Errorf("message %d: %w", r.MessageID, err)
+					if m.BodyTemplate != nil && json.Unmarshal([]byte(r.Vals), &m.BodyValues) == nil {
+						var err error
+						if html, text, err = m.Bodies(); err != nil {
+							html, text = "", ""
+						}
 					}
 					if err := tx.Exec("UPDATE message_bodies SET html_body = ?, text_body = ? WHERE message_id = ?",
 						html, text, r.MessageID).Error; err != nil {
