@@ -8,6 +8,7 @@ import (
 	"github.com/go-gormigrate/gormigrate/v2"
 
 	"relais/internal/model"
+	"relais/internal/store"
 	"relais/internal/store/migrations"
 	"relais/internal/store/storetest"
 )
@@ -28,18 +29,25 @@ func sharedBody() *model.BodyTemplate {
 	return &model.BodyTemplate{HTMLBody: html.String(), TextBody: text.String()}
 }
 
+// withSharedBody opens a store holding sharedBody.
+func withSharedBody(t *testing.T, driver string) (*store.Store, *model.BodyTemplate) {
+	t.Helper()
+	s := storetest.Open(t, driver)
+	withClock(s)
+	tmpl := sharedBody()
+	if err := s.CreateBodyTemplate(context.Background(), tmpl); err != nil || tmpl.ID == 0 {
+		t.Fatal(tmpl.ID, err)
+	}
+	return s, tmpl
+}
+
 // Messages sharing a body template are stored with their values only, and read back
 // written out, one at a time or several at once, whichever way they were queued.
 func TestSharedBodiesAreReadWrittenOut(t *testing.T) {
 	ctx := context.Background()
 	for _, driver := range storetest.Drivers(t) {
 		t.Run(driver, func(t *testing.T) {
-			s := storetest.Open(t, driver)
-			withClock(s)
-			tmpl := sharedBody()
-			if err := s.CreateBodyTemplate(ctx, tmpl); err != nil || tmpl.ID == 0 {
-				t.Fatal(tmpl.ID, err)
-			}
+			s, tmpl := withSharedBody(t, driver)
 			ama, kossi, own, single := campFastCampaignMessage(1), campFastCampaignMessage(2), campFastCampaignMessage(3), campFastCampaignMessage(4)
 			ama.BodyTemplate, ama.BodyValues, ama.Subject = tmpl, []string{"Ama", "D'Almeida"}, "Merci Ama"
 			kossi.BodyTemplate, kossi.BodyValues = tmpl, []string{"Kossi", "Agbo"}
@@ -121,12 +129,7 @@ func TestBodyTemplatesRollbackWritesBodiesOut(t *testing.T) {
 	ctx := context.Background()
 	for _, driver := range storetest.Drivers(t) {
 		t.Run(driver, func(t *testing.T) {
-			s := storetest.Open(t, driver)
-			withClock(s)
-			tmpl := sharedBody()
-			if err := s.CreateBodyTemplate(ctx, tmpl); err != nil {
-				t.Fatal(err)
-			}
+			s, tmpl := withSharedBody(t, driver)
 			m := campFastCampaignMessage(1)
 			m.BodyTemplate, m.BodyValues, m.HTMLBody, m.TextBody = tmpl, []string{"Ama", "D'Almeida"}, "", ""
 			if _, err := s.EnqueueMessages(ctx, []*model.Message{m}); err != nil {
