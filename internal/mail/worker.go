@@ -251,6 +251,9 @@ func (w *Worker) send(ctx context.Context, b claimed) (sent int, more bool, err 
 				batch = append(batch, &msgs[i])
 			}
 			bad, err := marker.LoadBodies(keep, batch)
+			if err == nil {
+				err = marker.LoadSmallAttachments(keep, batch)
+			}
 			if err != nil {
 				settle(false, true, err)
 				return

@@ -758,10 +758,65 @@ func (m *SentMarker) LoadBodies(ctx context.Context, msgs []*model.Message) (bad
 	return bad, wrap(err, "load message bodies")
 }
 
-// LoadAttachments reads the bytes of msg's attachments, when it has any: one message at
-// a time, so that a batch carrying a press kit is never in memory whole.
+// smallAttachment is the size up to which LoadSmallAttachments reads attachments for
+// several messages at once: a ticket's QR code and calendar file are 1–3 KB.
+const smallAttachment = 64 << 10
+
+// LoadSmallAttachments reads, in one query, the attachments of those of msgs whose
+// attachments are all small (a confirmation's QR code and calendar file): a round trip
+// fewer per message. LoadAttachments reads the others, one message at a time.
+func (m *SentMarker) LoadSmallAttachments(ctx context.Context, msgs []*model.Message) error {
+	var ids []any
+	for _, msg := range msgs {
+		if len(msg.Attachments) > 0 {
+			ids = append(ids, msg.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	m.rmu.Lock()
+	defer m.rmu.Unlock()
+	query, done, err := m.reader(ctx)
+	if err != nil {
+		return wrap(err, "load attachments")
+	}
+	var q strings.Builder
+	q.WriteString("SELECT id, message_id, filename, content_type, content_id, inline, data FROM attachments WHERE message_id IN (")
+	m.s.placeholders(&q, 1, len(ids))
+	q.WriteString(") AND length(data) <= " + strconv.Itoa(smallAttachment) + " ORDER BY message_id, id")
+	loaded := map[int64][]model.Attachment{}
+	rows, err := query(q.String(), ids...)
+	if err == nil {
+		for rows.Next() {
+			var a model.Attachment
+			if err = rows.Scan(&a.ID, &a.MessageID, &a.Filename, &a.ContentType, &a.ContentID, &a.Inline, &a.Data); err != nil {
+				break
+			}
+			if a.Data == nil {
+				a.Data = []byte{}
+			}
+			loaded[a.MessageID] = append(loaded[a.MessageID], a)
+		}
+		err = errors.Join(err, rows.Err(), rows.Close())
+	}
+	done(err)
+	if err != nil {
+		return wrap(err, "load attachments")
+	}
+	for _, msg := range msgs {
+		if got := loaded[msg.ID]; len(msg.Attachments) > 0 && len(got) == len(msg.Attachments) {
+			msg.Attachments = got
+		}
+	}
+	return nil
+}
+
+// LoadAttachments reads the bytes of msg's attachments, when it has any and they are
+// not read yet: one message at a time, so that a batch carrying a press kit is never in
+// memory whole.
 func (m *SentMarker) LoadAttachments(ctx context.Context, msg *model.Message) error {
-	if len(msg.Attachments) == 0 {
+	if !slices.ContainsFunc(msg.Attachments, func(a model.Attachment) bool { return a.Data == nil }) {
 		return nil
 	}
 	if m.s.Driver != "postgres" || m.s.inTx {

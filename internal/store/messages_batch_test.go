@@ -312,6 +312,33 @@ func TestSentMarkerLoadsWhatIsSent(t *testing.T) {
 					}
 				}
 			}
+			// Small attachments are read for several messages at once; a message with a
+			// large one is left to LoadAttachments.
+			big := campFastCampaignMessage(3)
+			big.Attachments = []model.Attachment{{Filename: "qr.png", ContentType: "image/png", Data: []byte("petit")},
+				{Filename: "dossier.pdf", ContentType: "application/pdf", Data: make([]byte, 100<<10)}}
+			if _, err := s.EnqueueMessages(ctx, []*model.Message{big}); err != nil {
+				t.Fatal(err)
+			}
+			fresh, err := s.ClaimMessages(ctx, 10, time.Minute)
+			if err != nil || len(fresh) != 1 {
+				t.Fatalf("claimed %d, %v", len(fresh), err)
+			}
+			small := claimed[0]
+			if small.ID != with.ID {
+				small = claimed[1]
+			}
+			small.Attachments = []model.Attachment{{Filename: "billet-qr.png"}, {Filename: "seance.ics"}} // as claimed: no bytes
+			if err := marker.LoadSmallAttachments(ctx, []*model.Message{&small, &fresh[0]}); err != nil {
+				t.Fatal(err)
+			}
+			if len(small.Attachments) != 2 || string(small.Attachments[1].Data) != "BEGIN:VCALENDAR" || fresh[0].Attachments[0].Data != nil {
+				t.Fatalf("small attachments read: %+v; the large one's message: %+v", small.Attachments, fresh[0].Attachments)
+			}
+			if err := marker.LoadAttachments(ctx, &fresh[0]); err != nil || len(fresh[0].Attachments[1].Data) != 100<<10 {
+				t.Fatalf("large attachment: %v", err)
+			}
+
 			// The worker reads the bodies of several messages at once: each gets its own.
 			again, err := s.ClaimMessages(ctx, 10, time.Minute)
 			if err != nil {

@@ -49,6 +49,23 @@ func (s *Store) CreateRegistration(ctx context.Context, r *model.Registration) e
 	return wrap(s.w(ctx).Create(r).Error, "create registration")
 }
 
+// CreateRegistrationUnlessReferenceTaken inserts r unless its short reference is taken
+// at its event, in one statement that leaves the transaction usable either way (a failed
+// INSERT aborts a PostgreSQL transaction): created is false when it is taken. Any other
+// clash (the contact already registered) is an error, as with CreateRegistration.
+func (s *Store) CreateRegistrationUnlessReferenceTaken(ctx context.Context, r *model.Registration) (created bool, err error) {
+	res := s.w(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "event_id"}, {Name: "reference"}},
+		DoNothing: true}).Create(r)
+	if res.Error != nil {
+		return false, wrap(res.Error, "create registration")
+	}
+	if res.RowsAffected == 0 {
+		r.ID = 0
+		return false, nil
+	}
+	return true, nil
+}
+
 // SaveRegistration saves every field of a registration.
 func (s *Store) SaveRegistration(ctx context.Context, r *model.Registration) error {
 	return wrap(s.w(ctx).Save(r).Error, "save registration")

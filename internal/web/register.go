@@ -123,7 +123,7 @@ func (s *Server) handleRegister(c echo.Context) error {
 		// A robot filled the hidden field: answer as if all went well, record nothing.
 		return s.redirect(c, "/e/"+ev.Slug+"/inscrit")
 	}
-	res, err := s.app.Register(ctx, ev.ID, in)
+	res, err := s.app.RegisterFor(ctx, ev, questions, in)
 	if me, ok := err.(*model.Error); ok && me.Code == model.EInvalid {
 		p, perr := s.registrationPage(c, ev, vals, me)
 		if perr != nil {
