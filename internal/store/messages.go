@@ -758,13 +758,15 @@ func (m *SentMarker) LoadBodies(ctx context.Context, msgs []*model.Message) (bad
 	return bad, wrap(err, "load message bodies")
 }
 
-// smallAttachment is the size up to which LoadSmallAttachments reads attachments for
-// several messages at once: a ticket's QR code and calendar file are 1–3 KB.
-const smallAttachment = 64 << 10
+// smallAttachments is the size up to which LoadSmallAttachments reads a message's
+// attachments with those of other messages: a ticket's QR code and calendar file are
+// 1–3 KB in all.
+const smallAttachments = 64 << 10
 
 // LoadSmallAttachments reads, in one query, the attachments of those of msgs whose
-// attachments are all small (a confirmation's QR code and calendar file): a round trip
-// fewer per message. LoadAttachments reads the others, one message at a time.
+// attachments are small in all (a confirmation's QR code and calendar file): a round
+// trip fewer per message. LoadAttachments reads the others (a press kit, even of many
+// small files), one message at a time.
 func (m *SentMarker) LoadSmallAttachments(ctx context.Context, msgs []*model.Message) error {
 	var ids []any
 	for _, msg := range msgs {
@@ -782,9 +784,10 @@ func (m *SentMarker) LoadSmallAttachments(ctx context.Context, msgs []*model.Mes
 		return wrap(err, "load attachments")
 	}
 	var q strings.Builder
-	q.WriteString("SELECT id, message_id, filename, content_type, content_id, inline, data FROM attachments WHERE message_id IN (")
+	q.WriteString(`SELECT id, message_id, filename, content_type, content_id, inline, data FROM attachments
+	WHERE message_id IN (SELECT message_id FROM attachments WHERE message_id IN (`)
 	m.s.placeholders(&q, 1, len(ids))
-	q.WriteString(") AND length(data) <= " + strconv.Itoa(smallAttachment) + " ORDER BY message_id, id")
+	q.WriteString(") GROUP BY message_id HAVING SUM(length(data)) <= " + strconv.Itoa(smallAttachments) + ") ORDER BY message_id, id")
 	loaded := map[int64][]model.Attachment{}
 	rows, err := query(q.String(), ids...)
 	if err == nil {

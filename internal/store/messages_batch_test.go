@@ -317,11 +317,16 @@ func TestSentMarkerLoadsWhatIsSent(t *testing.T) {
 			big := campFastCampaignMessage(3)
 			big.Attachments = []model.Attachment{{Filename: "qr.png", ContentType: "image/png", Data: []byte("petit")},
 				{Filename: "dossier.pdf", ContentType: "application/pdf", Data: make([]byte, 100<<10)}}
-			if _, err := s.EnqueueMessages(ctx, []*model.Message{big}); err != nil {
+			kit := campFastCampaignMessage(4) // many small files, large in all
+			for i := range 5 {
+				kit.Attachments = append(kit.Attachments, model.Attachment{Filename: fmt.Sprintf("fiche-%d.pdf", i),
+					ContentType: "application/pdf", Data: make([]byte, 20<<10)})
+			}
+			if _, err := s.EnqueueMessages(ctx, []*model.Message{big, kit}); err != nil {
 				t.Fatal(err)
 			}
 			fresh, err := s.ClaimMessages(ctx, 10, time.Minute)
-			if err != nil || len(fresh) != 1 {
+			if err != nil || len(fresh) != 2 {
 				t.Fatalf("claimed %d, %v", len(fresh), err)
 			}
 			small := claimed[0]
@@ -329,11 +334,12 @@ func TestSentMarkerLoadsWhatIsSent(t *testing.T) {
 				small = claimed[1]
 			}
 			small.Attachments = []model.Attachment{{Filename: "billet-qr.png"}, {Filename: "seance.ics"}} // as claimed: no bytes
-			if err := marker.LoadSmallAttachments(ctx, []*model.Message{&small, &fresh[0]}); err != nil {
+			if err := marker.LoadSmallAttachments(ctx, []*model.Message{&small, &fresh[0], &fresh[1]}); err != nil {
 				t.Fatal(err)
 			}
-			if len(small.Attachments) != 2 || string(small.Attachments[1].Data) != "BEGIN:VCALENDAR" || fresh[0].Attachments[0].Data != nil {
-				t.Fatalf("small attachments read: %+v; the large one's message: %+v", small.Attachments, fresh[0].Attachments)
+			if len(small.Attachments) != 2 || string(small.Attachments[1].Data) != "BEGIN:VCALENDAR" ||
+				fresh[0].Attachments[0].Data != nil || fresh[1].Attachments[0].Data != nil {
+				t.Fatalf("small attachments read: %+v; the large ones' messages: %+v %+v", small.Attachments, fresh[0].Attachments, fresh[1].Attachments)
 			}
 			if err := marker.LoadAttachments(ctx, &fresh[0]); err != nil || len(fresh[0].Attachments[1].Data) != 100<<10 {
 				t.Fatalf("large attachment: %v", err)
