@@ -47,9 +47,6 @@ type RegisterResult struct {
 // capacity (inside the transaction, so capacity holds whatever the concurrency), and
 // queue the email. The email is sent later by the outbox worker.
 func (a *App) Register(ctx context.Context, eventID int64, in RegistrationInput) (*RegisterResult, error) {
-	if strings.TrimSpace(in.Honeypot) != "" {
-		return nil, model.Errorf(model.EBadRequest, "error.bad_request")
-	}
 	ev, err := a.Store.FindEventByID(ctx, eventID)
 	if err != nil {
 		return nil, err

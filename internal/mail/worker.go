@@ -324,8 +324,8 @@ func (r *recording) wait() (ok, stop bool, err error) {
 
 // gate passes once the record is written, and fails if it could not be.
 func (r *recording) gate() error {
-	<-r.done
-	return r.err
+	_, _, err := r.wait()
+	return err
 }
 
 // sendOne sends one claimed message, its bodies read, and records the outcome (see
@@ -338,8 +338,8 @@ func (r *recording) gate() error {
 func (w *Worker) sendOne(ctx context.Context, m *model.Message, marker *store.SentMarker,
 	last *recording, settle func(ok, stop bool, err error)) (rec *recording, held bool) {
 	defer func() { m.Attachments, m.HTMLBody, m.TextBody = nil, "", "" }() // sent or not, no longer needed here
-	// Attachments are read one message at a time: a batch carrying a press kit is never
-	// in memory whole.
+	// Attachments not read with the chunk's (a press kit) are read one message at a
+	// time: a batch carrying one is never in memory whole.
 	if err := marker.LoadAttachments(ctx, m); err != nil {
 		if last != nil {
 			settle(last.wait())

@@ -747,15 +747,11 @@ func (m *SentMarker) LoadContent(ctx context.Context, msg *model.Message) error 
 // cannot be written out (its template is gone, its values are malformed) is left out
 // and reported in bad; err is a failure to read.
 func (m *SentMarker) LoadBodies(ctx context.Context, msgs []*model.Message) (bad map[int64]error, err error) {
-	m.rmu.Lock() // the connections may read at once: they share templates
-	defer m.rmu.Unlock()
-	query, done, err := m.reader(ctx)
-	if err != nil {
-		return nil, wrap(err, "load message bodies")
-	}
-	bad, err = m.s.readBodies(query, msgs, m.templates)
-	done(err)
-	return bad, wrap(err, "load message bodies")
+	err = m.read(ctx, "load message bodies", func(query queryFunc) (err error) {
+		bad, err = m.s.readBodies(query, msgs, m.templates)
+		return err
+	})
+	return bad, err
 }
 
 // smallAttachments is the size up to which LoadSmallAttachments reads a message's
@@ -777,35 +773,21 @@ func (m *SentMarker) LoadSmallAttachments(ctx context.Context, msgs []*model.Mes
 	if len(ids) == 0 {
 		return nil
 	}
-	m.rmu.Lock()
-	defer m.rmu.Unlock()
-	query, done, err := m.reader(ctx)
-	if err != nil {
-		return wrap(err, "load attachments")
-	}
 	var q strings.Builder
-	q.WriteString(`SELECT id, message_id, filename, content_type, content_id, inline, data FROM attachments
-	WHERE message_id IN (SELECT message_id FROM attachments WHERE message_id IN (`)
+	q.WriteString(attachmentSelect + ` WHERE message_id IN (SELECT message_id FROM attachments WHERE message_id IN (`)
 	m.s.placeholders(&q, 1, len(ids))
 	q.WriteString(") GROUP BY message_id HAVING SUM(length(data)) <= " + strconv.Itoa(smallAttachments) + ") ORDER BY message_id, id")
-	loaded := map[int64][]model.Attachment{}
-	rows, err := query(q.String(), ids...)
-	if err == nil {
-		for rows.Next() {
-			var a model.Attachment
-			if err = rows.Scan(&a.ID, &a.MessageID, &a.Filename, &a.ContentType, &a.ContentID, &a.Inline, &a.Data); err != nil {
-				break
-			}
-			if a.Data == nil {
-				a.Data = []byte{}
-			}
-			loaded[a.MessageID] = append(loaded[a.MessageID], a)
-		}
-		err = errors.Join(err, rows.Err(), rows.Close())
-	}
-	done(err)
+	var as []model.Attachment
+	err := m.read(ctx, "load attachments", func(query queryFunc) (err error) {
+		as, err = scanAttachments(query(q.String(), ids...))
+		return err
+	})
 	if err != nil {
-		return wrap(err, "load attachments")
+		return err
+	}
+	loaded := map[int64][]model.Attachment{}
+	for _, a := range as {
+		loaded[a.MessageID] = append(loaded[a.MessageID], a)
 	}
 	for _, msg := range msgs {
 		if got := loaded[msg.ID]; len(msg.Attachments) > 0 && len(got) == len(msg.Attachments) {
@@ -822,68 +804,68 @@ func (m *SentMarker) LoadAttachments(ctx context.Context, msg *model.Message) er
 	if !slices.ContainsFunc(msg.Attachments, func(a model.Attachment) bool { return a.Data == nil }) {
 		return nil
 	}
-	if m.s.Driver != "postgres" || m.s.inTx {
-		var as []model.Attachment
-		if err := m.s.r(ctx).Where("message_id = ?", msg.ID).Order("id").Find(&as).Error; err != nil {
-			return wrap(err, "load attachments")
-		}
-		msg.Attachments = as
-		return nil
-	}
-	m.rmu.Lock()
-	defer m.rmu.Unlock()
-	_, done, err := m.reader(ctx)
-	if err != nil {
-		return wrap(err, "load attachments")
-	}
-	err = m.loadAttachments(ctx, msg)
-	done(err)
-	return wrap(err, "load attachments")
-}
-
-// reader returns how the marker reads: over its read connection on PostgreSQL, taken
-// from the pool once, else from the pool. done, given the reading's outcome, lets a
-// failed read connection go. m.rmu is held.
-func (m *SentMarker) reader(ctx context.Context) (query func(string, ...any) (*sql.Rows, error), done func(error), err error) {
-	if m.s.Driver != "postgres" || m.s.inTx {
-		pool := m.s.r(ctx).Statement.ConnPool
-		return func(q string, args ...any) (*sql.Rows, error) { return pool.QueryContext(ctx, q, args...) }, func(error) {}, nil
-	}
-	if m.rconn == nil {
-		if m.rconn, err = m.s.SQLDB().Conn(ctx); err != nil {
-			return nil, nil, err
-		}
-	}
-	c := m.rconn
-	return func(q string, args ...any) (*sql.Rows, error) { return c.QueryContext(ctx, q, args...) },
-		func(err error) {
-			if err != nil && m.rconn != nil {
-				m.rconn.Close()
-				m.rconn = nil
-			}
-		}, nil
-}
-
-func (m *SentMarker) loadAttachments(ctx context.Context, msg *model.Message) error {
-	rows, err := m.rconn.QueryContext(ctx, `SELECT id, message_id, filename, content_type, content_id, inline, data
-	FROM attachments WHERE message_id = $1 ORDER BY id`, msg.ID)
-	if err != nil {
+	var q strings.Builder
+	q.WriteString(attachmentSelect + " WHERE message_id = ")
+	m.s.placeholders(&q, 1, 1)
+	q.WriteString(" ORDER BY id")
+	return m.read(ctx, "load attachments", func(query queryFunc) (err error) {
+		msg.Attachments, err = scanAttachments(query(q.String(), msg.ID))
 		return err
+	})
+}
+
+// attachmentSelect reads attachments whole, in the order of scanAttachments.
+const attachmentSelect = "SELECT id, message_id, filename, content_type, content_id, inline, data FROM attachments"
+
+// scanAttachments reads the rows of an attachmentSelect (empty data as an empty slice,
+// not nil: nil means not read).
+func scanAttachments(rows *sql.Rows, err error) ([]model.Attachment, error) {
+	if err != nil {
+		return nil, err
 	}
 	var as []model.Attachment
 	for rows.Next() {
 		var a model.Attachment
 		if err := rows.Scan(&a.ID, &a.MessageID, &a.Filename, &a.ContentType, &a.ContentID, &a.Inline, &a.Data); err != nil {
 			rows.Close()
-			return err
+			return nil, err
+		}
+		if a.Data == nil {
+			a.Data = []byte{}
 		}
 		as = append(as, a)
 	}
-	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-		return err
+	return as, errors.Join(rows.Err(), rows.Close())
+}
+
+// queryFunc runs a query the way a marker reads.
+type queryFunc func(q string, args ...any) (*sql.Rows, error)
+
+// read runs fn with the marker's way of reading, and wraps its error as what: on
+// PostgreSQL over the marker's read connection, taken from the pool once and let go
+// after a failure (a press kit being read never holds the marks up); else from the pool.
+// Reads go one at a time: the connections share the templates read.
+func (m *SentMarker) read(ctx context.Context, what string, fn func(queryFunc) error) error {
+	m.rmu.Lock()
+	defer m.rmu.Unlock()
+	if m.s.Driver != "postgres" || m.s.inTx {
+		pool := m.s.r(ctx).Statement.ConnPool
+		return wrap(fn(func(q string, args ...any) (*sql.Rows, error) { return pool.QueryContext(ctx, q, args...) }), what)
 	}
-	msg.Attachments = as
-	return nil
+	if m.rconn == nil {
+		c, err := m.s.SQLDB().Conn(ctx)
+		if err != nil {
+			return wrap(err, what)
+		}
+		m.rconn = c
+	}
+	c := m.rconn
+	err := fn(func(q string, args ...any) (*sql.Rows, error) { return c.QueryContext(ctx, q, args...) })
+	if err != nil {
+		m.rconn.Close()
+		m.rconn = nil
+	}
+	return wrap(err, what)
 }
 
 // Close gives the connection back to the pool with its session's settings reset.
