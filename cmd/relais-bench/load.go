@@ -20,6 +20,7 @@ type result struct {
 	PeakMB     float64 `json:"peak_mb,omitempty"`
 	Floor      float64 `json:"floor_per_s,omitempty"`
 	Ratio      float64 `json:"ratio_to_floor,omitempty"`
+	CPUus      float64 `json:"relais_cpu_us_per_request,omitempty"`
 	Extra      string  `json:"extra,omitempty"`
 	FirstError string  `json:"first_error,omitempty"`
 }

@@ -36,7 +36,8 @@ type App struct {
 	I18n *i18n.Bundle
 
 	settings   settingsCache
-	door       doorState // the check-in API's cached door links and events, queued admissions (checkin_fast.go)
+	door       doorState                 // the check-in API's cached door links and events, queued admissions (checkin_fast.go)
+	apiTokens  credCache[cachedAPIToken] // API tokens read lately, by their SHA-256 (UserForAPIToken)
 	dummy      sync.Once
 	dummyValue string
 }

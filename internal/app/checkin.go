@@ -606,8 +606,9 @@ func (a *App) DoorLinkForToken(ctx context.Context, token string) (*model.DoorLi
 	}
 	// A door sends its token with every scan: the link read is kept doorLinkTTL.
 	key, now := sha256.Sum256([]byte(token)), time.Now()
-	link, gen := a.door.cache.doorLink(key, now)
-	if link == nil {
+	cached, ok, gen := a.door.cache.links.get(key, now)
+	link := &cached
+	if !ok {
 		l, err := a.Store.FindDoorLinkByToken(ctx, token)
 		if model.ErrorCode(err) == model.ENotFound {
 			return nil, invalid
@@ -619,7 +620,7 @@ func (a *App) DoorLinkForToken(ctx context.Context, token string) (*model.DoorLi
 		if subtle.ConstantTimeCompare([]byte(l.Token), []byte(token)) != 1 {
 			return nil, invalid
 		}
-		a.door.cache.keepLink(key, l, gen, now)
+		a.door.cache.links.keep(key, *l, gen, now, doorLinkTTL)
 		link = l
 	}
 	if !link.Usable(a.Now()) {
@@ -672,7 +673,7 @@ func (a *App) CreateDoorLink(ctx context.Context, actor Actor, ev *model.Event, 
 // page wipes what it kept.
 func (a *App) RevokeDoorLink(ctx context.Context, actor Actor, eventID, id int64) error {
 	err := a.Store.RevokeDoorLink(ctx, eventID, id, a.Now())
-	a.door.cache.forgetLink(id) // this instance refuses it from now on; others within doorLinkTTL
+	a.door.cache.links.forget(func(l model.DoorLink) bool { return l.ID == id }) // this instance refuses it from now on; others within doorLinkTTL
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"crypto/sha256"
 	"fmt"
 	"runtime"
 	"runtime/debug"
@@ -35,70 +34,18 @@ const doorLinkTTL = 2 * time.Second
 // are never deleted.
 const doorEventTTL = time.Second
 
-// doorCacheMax bounds each map; past it, entries that ended are dropped, then all.
+// doorCacheMax bounds the events map; past it, entries that ended are dropped, then all.
 const doorCacheMax = 4096
 
 type doorCache struct {
-	mu     sync.Mutex
-	links  map[[sha256.Size]byte]cachedDoorLink // by the token's SHA-256: lookups leak no timing of the token
-	gen    uint64                               // bumped by each revocation: a read that raced it is not kept
+	links  credCache[model.DoorLink] // by the token's SHA-256
+	mu     sync.Mutex                // guards events
 	events map[int64]cachedEvent
-}
-
-type cachedDoorLink struct {
-	link  model.DoorLink
-	until time.Time
 }
 
 type cachedEvent struct {
 	ev    model.Event
 	until time.Time
-}
-
-// doorLink returns the door link of a token hash read less than doorLinkTTL ago, and
-// the generation to pass to keepLink after reading it from the database.
-func (c *doorCache) doorLink(key [sha256.Size]byte, now time.Time) (*model.DoorLink, uint64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e, ok := c.links[key]; ok && now.Before(e.until) {
-		l := e.link
-		return &l, c.gen
-	}
-	return nil, c.gen
-}
-
-func (c *doorCache) keepLink(key [sha256.Size]byte, link *model.DoorLink, gen uint64, now time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if gen != c.gen {
-		return // a link was revoked while this one was read: it may be that one
-	}
-	if c.links == nil {
-		c.links = map[[sha256.Size]byte]cachedDoorLink{}
-	}
-	if len(c.links) >= doorCacheMax {
-		for k, e := range c.links {
-			if !now.Before(e.until) {
-				delete(c.links, k)
-			}
-		}
-		if len(c.links) >= doorCacheMax {
-			clear(c.links)
-		}
-	}
-	c.links[key] = cachedDoorLink{link: *link, until: now.Add(doorLinkTTL)}
-}
-
-// forgetLink drops a door link from the cache (it was just revoked).
-func (c *doorCache) forgetLink(id int64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.gen++
-	for k, e := range c.links {
-		if e.link.ID == id {
-			delete(c.links, k)
-		}
-	}
 }
 
 func (c *doorCache) event(id int64, now time.Time) *model.Event {

@@ -94,7 +94,9 @@ func (a *App) ResetPassword(ctx context.Context, tok, password string) (*model.U
 		return nil, model.Errorf(model.EForbidden, "error.reset_token")
 	}
 	u.PasswordHash = a.hashPassword(password)
-	if err := a.Store.UpdateUser(ctx, u); err != nil {
+	err = a.Store.UpdateUser(ctx, u)
+	a.forgetAPITokens()
+	if err != nil {
 		return nil, err
 	}
 	if err := a.Store.EndUserSessions(ctx, u.ID); err != nil {

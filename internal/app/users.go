@@ -2,8 +2,10 @@ package app
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"strings"
 	"time"
@@ -163,7 +165,9 @@ func (a *App) UpdateUser(ctx context.Context, actor Actor, id int64, in UserInpu
 	if in.Password != "" {
 		u.PasswordHash = a.hashPassword(in.Password)
 	}
-	if err := a.Store.UpdateUser(ctx, u); err != nil {
+	err = a.Store.UpdateUser(ctx, u)
+	a.forgetAPITokens() // the role a token carries may have changed
+	if err != nil {
 		if model.ErrorCode(err) == model.EConflict {
 			return nil, model.FieldErrors(map[string]string{"email": "error.email_taken"})
 		}
@@ -198,13 +202,17 @@ func (a *App) SetUserDisabled(ctx context.Context, actor Actor, id int64, disabl
 		}
 		now := a.Now()
 		u.DisabledAt = &now
-		if err := a.Store.RevokeUserAccess(ctx, id, now); err != nil {
+		err := a.Store.RevokeUserAccess(ctx, id, now)
+		a.forgetAPITokens()
+		if err != nil {
 			return err
 		}
 	} else {
 		u.DisabledAt = nil
 	}
-	if err := a.Store.UpdateUser(ctx, u); err != nil {
+	err = a.Store.UpdateUser(ctx, u)
+	a.forgetAPITokens()
+	if err != nil {
 		return err
 	}
 	action := "user.enable"
@@ -307,21 +315,59 @@ func (a *App) CreateAPIToken(ctx context.Context, actor Actor, userID int64, nam
 	return clear, t, nil
 }
 
+// apiTokenTTL bounds how long an instance trusts an API token it read. Revoking a
+// token, or disabling or changing its user, forgets the tokens on this instance at
+// once; another instance refuses a revoked token within this delay.
+const apiTokenTTL = 2 * time.Second
+
+// cachedAPIToken is a token and its user as UserForAPIToken read them.
+type cachedAPIToken struct {
+	token model.APIToken
+	user  model.User
+}
+
 // UserForAPIToken returns the active user behind a bearer token.
 func (a *App) UserForAPIToken(ctx context.Context, clear string) (*model.User, error) {
 	if !strings.HasPrefix(clear, "rls_") {
 		return nil, model.Errorf(model.EUnauthorized, "error.bad_token")
 	}
-	t, u, err := a.Store.FindAPITokenByHash(ctx, HashToken(clear))
-	if err != nil || !u.Active() {
+	// A door scanning with a token sends it with every scan: the read is kept
+	// apiTokenTTL (credCache).
+	key, now := sha256.Sum256([]byte(clear)), time.Now()
+	e, ok, gen := a.apiTokens.get(key, now)
+	if !ok {
+		t, u, err := a.Store.FindAPITokenByHash(ctx, hex.EncodeToString(key[:]))
+		if err != nil {
+			return nil, model.Errorf(model.EUnauthorized, "error.bad_token")
+		}
+		e = cachedAPIToken{token: *t, user: *u}
+		a.apiTokens.keep(key, e, gen, now, apiTokenTTL)
+	}
+	if !e.user.Active() {
 		return nil, model.Errorf(model.EUnauthorized, "error.bad_token")
 	}
 	// The last use is written at most once a minute (TouchAPIToken's rule, checked
 	// here first): a door scanning with a token queues no empty write per scan on
-	// SQLite's single writer. Revocation still takes effect at once: the token is read
-	// every time.
-	if now := a.Now(); t.LastUsedAt == nil || t.LastUsedAt.Before(now.Add(-time.Minute)) {
-		_ = a.Store.TouchAPIToken(ctx, t.ID, now)
+	// SQLite's single writer.
+	if at := a.Now(); e.token.LastUsedAt == nil || e.token.LastUsedAt.Before(at.Add(-time.Minute)) {
+		_ = a.Store.TouchAPIToken(ctx, e.token.ID, at)
+		a.apiTokens.update(key, func(c *cachedAPIToken) { c.token.LastUsedAt = &at })
 	}
-	return u, nil
+	u := e.user
+	return &u, nil
 }
+
+// RevokeAPIToken revokes one of a user's tokens; this instance refuses it at once.
+func (a *App) RevokeAPIToken(ctx context.Context, actor Actor, userID, id int64) error {
+	err := a.Store.RevokeAPIToken(ctx, userID, id, a.Now())
+	a.forgetAPITokens()
+	if err != nil {
+		return err
+	}
+	a.audit(ctx, a.Store, actor, "token.revoke", "api_token", id, nil, "")
+	return nil
+}
+
+// forgetAPITokens drops the API tokens this instance keeps: a token was revoked, or
+// a user changed (role, account disabled), and the tokens read before may say otherwise.
+func (a *App) forgetAPITokens() { a.apiTokens.forget(nil) }

@@ -153,6 +153,26 @@ func TestAPIDisabledUserTokenStops(t *testing.T) {
 	}
 }
 
+// A token carries its user's role as it is now: demoted, the user's token loses its
+// rights at once, though the token was just read (and kept) as an organizer's.
+func TestAPITokenFollowsRoleChange(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	tok := e.token(model.RoleOrganizer)
+	c := e.client()
+	if r := c.api("GET", "/api/v1/contacts", tok, ""); r.StatusCode != 200 {
+		t.Fatalf("organizer's token: %d", r.StatusCode)
+	}
+	u, _ := e.app.Store.FindUserByEmail(context.Background(), "api-organizer@example.tg")
+	admin := e.user(model.RoleAdmin, "boss@example.tg")
+	in := app.UserInput{Email: u.Email, Name: u.Name, Role: model.RoleDoor, Lang: u.Lang}
+	if _, err := e.app.UpdateUser(context.Background(), app.UserActor(admin), u.ID, in); err != nil {
+		t.Fatal(err)
+	}
+	if r := c.api("GET", "/api/v1/contacts", tok, ""); r.StatusCode != http.StatusForbidden {
+		t.Fatalf("token of a user demoted to door staff: %d", r.StatusCode)
+	}
+}
+
 // TestOpenAPIMatchesRoutes keeps /api/v1/openapi.yaml and the router in step: every API
 // route is documented and every documented operation exists.
 func TestOpenAPIMatchesRoutes(t *testing.T) {

@@ -154,7 +154,7 @@ func (s *Server) handleRevokeToken(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.app.Store.RevokeAPIToken(c.Request().Context(), currentUser(c).ID, id, s.app.Now()); err != nil {
+	if err := s.app.RevokeAPIToken(c.Request().Context(), actor(c), currentUser(c).ID, id); err != nil {
 		return err
 	}
 	s.flash(c, "ok", "account.token_revoked")
