@@ -38,13 +38,15 @@ type App struct {
 	settings   settingsCache
 	door       doorState                 // the check-in API's cached door links and events, queued admissions (checkin_fast.go)
 	apiTokens  credCache[cachedAPIToken] // API tokens read lately, by their SHA-256 (UserForAPIToken)
+	regSlots   chan struct{}             // registrations written at once (RegisterFor); made by New
 	dummy      sync.Once
 	dummyValue string
 }
 
 // New builds the application layer.
 func New(st *store.Store, cfg config.Config, log *slog.Logger) *App {
-	return &App{Store: st, Config: cfg, Log: log, Now: store.Now, Token: NewToken}
+	return &App{Store: st, Config: cfg, Log: log, Now: store.Now, Token: NewToken,
+		regSlots: make(chan struct{}, registrationSlots())}
 }
 
 // NewToken returns 192 random bits, URL-safe.

@@ -6,3 +6,6 @@ func SetNewReference(f func() string) (restore func()) {
 	newReference = f
 	return func() { newReference = old }
 }
+
+// RegistrationSlots returns the slots RegisterFor takes one of while it works.
+func (a *App) RegistrationSlots() chan struct{} { return a.regSlots }

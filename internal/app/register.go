@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -93,6 +94,17 @@ func (a *App) RegisterFor(ctx context.Context, ev *model.Event, questions []mode
 	if in.Source == "" {
 		in.Source = model.SourceOnline
 	}
+	// A burst of registrations takes its turns: the ones beyond the slots wait here,
+	// asleep, instead of all competing for the processor with the mail worker, which
+	// then fell seconds behind on PostgreSQL (SQLite's single writer queued them anyway).
+	if a.regSlots != nil {
+		select {
+		case a.regSlots <- struct{}{}:
+			defer func() { <-a.regSlots }()
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 	now := a.Now()
 	res := &RegisterResult{}
 	var mail Email
@@ -117,8 +129,16 @@ func (a *App) RegisterFor(ctx context.Context, ev *model.Event, questions []mode
 	// side by side. Two of them racing for one address meet on a unique index: the loser
 	// runs again and finds the winner's row.
 	lockSeats := ev.Capacity > 0
-	_, err = a.Store.FindContactByEmail(ctx, in.Email) // on the read pool, outside the writer
-	likelyNew := model.ErrorCode(err) == model.ENotFound
+	// Whether the person is new decides how the contact is written: a newcomer is
+	// inserted at once, someone known is read and updated. On SQLite this is looked up
+	// on the read pool, outside the single writer; on PostgreSQL the insert itself finds
+	// out (ON CONFLICT DO NOTHING), one round trip fewer for a newcomer and none more
+	// for someone known.
+	likelyNew := true
+	if a.Store.Driver == "sqlite" {
+		_, err = a.Store.FindContactByEmail(ctx, in.Email)
+		likelyNew = model.ErrorCode(err) == model.ENotFound
+	}
 	txFn := func(tx *store.Store) error {
 		// It may run twice (a shared transaction that failed runs each again alone).
 		*res, mail = RegisterResult{}, Email{}
@@ -444,3 +464,7 @@ func validateAnswers(qs []model.Question, given map[int64][]string, f map[string
 
 // newReference draws a registration's short reference; tests replace it to force a clash.
 var newReference = ticket.NewReference
+
+// registrationSlots is how many registrations are prepared and written at once: twice
+// the processors, enough to keep them busy while others wait on the database.
+func registrationSlots() int { return max(4, 2*runtime.GOMAXPROCS(0)) }

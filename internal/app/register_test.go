@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -385,5 +386,42 @@ func TestRegisterReferenceClash(t *testing.T) {
 				t.Fatalf("confirmation gives the wrong reference:\n%s", m.TextBody)
 			}
 		})
+	}
+}
+
+// A burst of registrations takes turns: with every slot taken, a registration waits,
+// and one whose request ends while waiting writes nothing; a freed slot lets the next
+// one through.
+func TestRegistrationsTakeTurns(t *testing.T) {
+	a, _ := regApp(t, "sqlite")
+	ev := regEvent(t, a, 0, model.ModeOpen)
+	slots := a.RegistrationSlots()
+	for range cap(slots) {
+		slots <- struct{}{}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if _, err := a.Register(ctx, ev.ID, person(1)); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("registration with every slot taken: %v", err)
+	}
+	if counts, err := a.Store.CountRegistrations(context.Background(), ev.ID); err != nil || len(counts) != 0 {
+		t.Fatalf("a registration that never got its turn wrote %v (%v)", counts, err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := a.Register(context.Background(), ev.ID, person(2))
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("registered without a slot: %v", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	<-slots
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n := countMessages(t, a, "registration_confirmed", "blogueur2@example.tg"); n != 1 {
+		t.Fatalf("confirmations after its turn: %d", n)
 	}
 }

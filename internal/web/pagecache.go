@@ -87,6 +87,9 @@ func (s *Server) purgePagesOnWrite(next echo.HandlerFunc) echo.HandlerFunc {
 		case http.MethodGet, http.MethodHead, http.MethodOptions:
 		default:
 			s.pages.purge()
+			if c.Path() != "/e/:slug/register" { // a registration changes neither its event nor its questions
+				s.regForms.purge()
+			}
 		}
 		return err
 	}

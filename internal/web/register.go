@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -107,15 +109,11 @@ func (s *Server) registrationPage(c echo.Context, ev *model.Event, vals map[stri
 // the form with the values kept (422); success goes to the ticket page (303).
 func (s *Server) handleRegister(c echo.Context) error {
 	ctx := c.Request().Context()
-	ev, err := s.publicEvent(c)
+	ev, questions, err := s.registrationForm(c)
 	if err != nil {
 		return err
 	}
 	if err := s.limitForm(c); err != nil {
-		return err
-	}
-	questions, err := s.app.Store.ListQuestions(ctx, ev.ID)
-	if err != nil {
 		return err
 	}
 	in, vals := bindRegistration(c, questions)
@@ -161,3 +159,62 @@ func (s *Server) handleRegistered(c echo.Context) error {
 }
 
 func urlEscape(s string) string { return url.QueryEscape(s) }
+
+// regFormTTL bounds how long the registration form's event and questions, once read,
+// are used for the registrations posted to it. A change made on this instance takes
+// effect at once (purgePagesOnWrite); made on another, within this delay, as for the
+// public pages. Seats are always counted in the registration's transaction.
+const regFormTTL = pageCacheTTL
+
+// regFormCache keeps, per event slug, what a registration is checked against: during
+// a burst, reading them for every post cost two database round trips of nine.
+type regFormCache struct {
+	mu sync.Mutex
+	m  map[string]regForm
+}
+
+type regForm struct {
+	ev        model.Event
+	questions []model.Question
+	until     time.Time
+}
+
+// registrationForm returns the event of the posted form, with its questions, as
+// publicEvent would (drafts only for organizers).
+func (s *Server) registrationForm(c echo.Context) (*model.Event, []model.Question, error) {
+	slug, now := c.Param("slug"), time.Now()
+	s.regForms.mu.Lock()
+	f, ok := s.regForms.m[slug]
+	s.regForms.mu.Unlock()
+	if !ok || !now.Before(f.until) {
+		ev, err := s.app.Store.FindEventBySlug(c.Request().Context(), slug)
+		if err != nil {
+			return nil, nil, err
+		}
+		qs, err := s.app.Store.ListQuestions(c.Request().Context(), ev.ID)
+		if err != nil {
+			return nil, nil, err
+		}
+		f = regForm{ev: *ev, questions: qs, until: now.Add(regFormTTL)}
+		s.regForms.mu.Lock()
+		if s.regForms.m == nil || len(s.regForms.m) >= 1024 {
+			s.regForms.m = map[string]regForm{}
+		}
+		s.regForms.m[slug] = f
+		s.regForms.mu.Unlock()
+	}
+	ev := f.ev // each request its own copy; the questions are only read
+	if !ev.IsPublic() {
+		if u := currentUser(c); u == nil || !u.Role.AtLeast(model.RoleOrganizer) {
+			return nil, nil, model.ErrNotFound
+		}
+	}
+	return &ev, f.questions, nil
+}
+
+// purge forgets every form: something was written that may have changed one.
+func (fc *regFormCache) purge() {
+	fc.mu.Lock()
+	defer fc.mu.Unlock()
+	fc.m = nil
+}

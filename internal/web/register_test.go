@@ -147,3 +147,31 @@ func TestRegistrationAbuseAndModes(t *testing.T) {
 	}
 	expect(t, last, http.StatusTooManyRequests, "Trop d’envois")
 }
+
+// The registrations posted to a form are checked against its event and questions as an
+// organizer just left them: a question added, or the event taken offline, counts from
+// the next post, though the form was read (and kept) a moment before.
+func TestRegistrationFormFollowsEdits(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	ev := e.publishedEvent(0, model.ModeOpen)
+	page := "/e/" + ev.Slug
+	c := e.client()
+	if r := c.post(page, page+"/register", regForm("premier@example.tg")); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("first registration: %d %s", r.StatusCode, snippet(r.body))
+	}
+	org := e.login(model.RoleOrganizer)
+	qs := "/admin/events/" + itoa(ev.ID) + "/questions"
+	if r := org.post(qs, qs, url.Values{"label": {"Votre plateforme principale ?"}, "kind": {"text"}, "required": {"yes"}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("add question: %d %s", r.StatusCode, snippet(r.body))
+	}
+	r := e.client().post(page, page+"/register", regForm("second@example.tg"))
+	expect(t, r, http.StatusUnprocessableEntity, "Votre plateforme principale ?", "Ce champ est obligatoire.")
+
+	evPage := "/admin/events/" + itoa(ev.ID)
+	if r := org.post(evPage, evPage+"/status", url.Values{"status": {string(model.EventDraft)}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("unpublish: %d %s", r.StatusCode, snippet(r.body))
+	}
+	if r := e.client().post(page, page+"/register", regForm("troisieme@example.tg")); r.StatusCode != http.StatusNotFound {
+		t.Fatalf("registration on an event taken offline: %d", r.StatusCode)
+	}
+}

@@ -38,8 +38,10 @@ type Server struct {
 	secure   bool
 	maxBody  int64
 	forms    *memLimiter
-	// pages caches the anonymous public pages (pagecache.go).
-	pages *pageCache
+	// pages caches the anonymous public pages (pagecache.go); forms, the event and
+	// questions a registration is checked against (register.go).
+	pages    *pageCache
+	regForms regFormCache
 	// crossOrigin guards the public registration form (publicFormGuard).
 	crossOrigin *http.CrossOriginProtection
 }
