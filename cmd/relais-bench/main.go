@@ -32,6 +32,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.IntVar(&o.Tickets, "tickets", 10000, "confirmed registrations for the check-in burst and the campaign")
 	fs.StringVar(&o.OutDir, "out", "bench-results", "directory for the JSON results")
 	fs.StringVar(&o.Postgres, "postgres", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "PostgreSQL server for a throw-away database (empty: SQLite only)")
+	fs.BoolVar(&o.NoSQLite, "no-sqlite", false, "skip SQLite (PostgreSQL only)")
 	fs.StringVar(&o.Only, "only", "", "comma-separated scenarios: registration,checkin,pages,campaign (default all)")
 	fs.StringVar(&o.Binary, "binary", "", "a relais binary to use instead of building one")
 	fs.StringVar(&o.Profile, "profile", "", "directory for a CPU profile of relais during each scenario (empty: none)")

@@ -143,6 +143,26 @@ func (p *process) cpuSeconds() float64 {
 	return (utime + stime) / 100
 }
 
+// machineCPU reads the machine's busy and total CPU time so far (Linux: /proc/stat's
+// first line, in clock ticks), to tell a scenario that waits from one that has no CPU
+// left to use.
+func machineCPU() (busy, total float64) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	for i, v := range f[1:] {
+		n, _ := strconv.ParseFloat(v, 64)
+		total += n
+		if i != 3 && i != 4 { // idle and iowait
+			busy += n
+		}
+	}
+	return busy, total
+}
+
 // resetPeak sets VmHWM back to the current RSS (Linux: clear_refs 5), so that each
 // scenario reports its own peak.
 func (p *process) resetPeak() {
