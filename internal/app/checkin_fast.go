@@ -34,62 +34,25 @@ const doorLinkTTL = 2 * time.Second
 // are never deleted.
 const doorEventTTL = time.Second
 
-// doorCacheMax bounds the events map; past it, entries that ended are dropped, then all.
-const doorCacheMax = 4096
-
 type doorCache struct {
-	links  credCache[model.DoorLink] // by the token's SHA-256
-	mu     sync.Mutex                // guards events
-	events map[int64]cachedEvent
-}
-
-type cachedEvent struct {
-	ev    model.Event
-	until time.Time
-}
-
-func (c *doorCache) event(id int64, now time.Time) *model.Event {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e, ok := c.events[id]; ok && now.Before(e.until) {
-		ev := e.ev
-		return &ev
-	}
-	return nil
-}
-
-func (c *doorCache) keepEvent(ev *model.Event, now time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.events == nil {
-		c.events = map[int64]cachedEvent{}
-	}
-	if len(c.events) >= doorCacheMax {
-		for k, e := range c.events {
-			if !now.Before(e.until) {
-				delete(c.events, k)
-			}
-		}
-		if len(c.events) >= doorCacheMax {
-			clear(c.events)
-		}
-	}
-	c.events[ev.ID] = cachedEvent{ev: *ev, until: now.Add(doorEventTTL)}
+	links  credCache[model.DoorLink]      // by the token's SHA-256
+	events shortCache[int64, model.Event] // by id
 }
 
 // DoorEvent returns the event of a check-in API path, read at most doorEventTTL ago,
 // or ENotFound.
 func (a *App) DoorEvent(ctx context.Context, id int64) (*model.Event, error) {
 	now := time.Now()
-	if ev := a.door.cache.event(id, now); ev != nil {
-		return ev, nil
+	ev, ok, gen := a.door.cache.events.get(id, now)
+	if ok {
+		return &ev, nil
 	}
-	ev, err := a.Store.FindEventByID(ctx, id)
+	read, err := a.Store.FindEventByID(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	a.door.cache.keepEvent(ev, now)
-	return ev, nil
+	a.door.cache.events.keep(id, *read, gen, now, doorEventTTL)
+	return read, nil
 }
 
 // fastAdmission is a scan to admit whose registration was read confirmed: its log row

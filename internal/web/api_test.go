@@ -136,40 +136,39 @@ func TestAPISessionNeedsCSRFHeader(t *testing.T) {
 	res.Body.Close()
 }
 
-func TestAPIDisabledUserTokenStops(t *testing.T) {
-	e := newEnv(t, "sqlite")
-	tok := e.token(model.RoleOrganizer)
-	c := e.client()
-	if r := c.api("GET", "/api/v1/events", tok, ""); r.StatusCode != 200 {
-		t.Fatalf("live token: %d", r.StatusCode)
-	}
-	u, _ := e.app.Store.FindUserByEmail(context.Background(), "api-organizer@example.tg")
-	admin := e.user(model.RoleAdmin, "boss@example.tg")
-	if err := e.app.SetUserDisabled(context.Background(), app.UserActor(admin), u.ID, true); err != nil {
-		t.Fatal(err)
-	}
-	if r := c.api("GET", "/api/v1/events", tok, ""); r.StatusCode != 401 {
-		t.Fatalf("token of a disabled user: %d", r.StatusCode)
-	}
-}
-
-// A token carries its user's role as it is now: demoted, the user's token loses its
-// rights at once, though the token was just read (and kept) as an organizer's.
-func TestAPITokenFollowsRoleChange(t *testing.T) {
-	e := newEnv(t, "sqlite")
-	tok := e.token(model.RoleOrganizer)
-	c := e.client()
-	if r := c.api("GET", "/api/v1/contacts", tok, ""); r.StatusCode != 200 {
-		t.Fatalf("organizer's token: %d", r.StatusCode)
-	}
-	u, _ := e.app.Store.FindUserByEmail(context.Background(), "api-organizer@example.tg")
-	admin := e.user(model.RoleAdmin, "boss@example.tg")
-	in := app.UserInput{Email: u.Email, Name: u.Name, Role: model.RoleDoor, Lang: u.Lang}
-	if _, err := e.app.UpdateUser(context.Background(), app.UserActor(admin), u.ID, in); err != nil {
-		t.Fatal(err)
-	}
-	if r := c.api("GET", "/api/v1/contacts", tok, ""); r.StatusCode != http.StatusForbidden {
-		t.Fatalf("token of a user demoted to door staff: %d", r.StatusCode)
+// A token carries its user as they are now, though it was just read (and kept) as an
+// organizer's: disabled, the user's token stops at once; demoted to door staff, it
+// loses the organizer's routes at once.
+func TestAPITokenFollowsItsUser(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		change func(e *env, admin *model.User, u *model.User) error
+		status int
+	}{
+		{"disabled", func(e *env, admin, u *model.User) error {
+			return e.app.SetUserDisabled(context.Background(), app.UserActor(admin), u.ID, true)
+		}, http.StatusUnauthorized},
+		{"demoted", func(e *env, admin, u *model.User) error {
+			in := app.UserInput{Email: u.Email, Name: u.Name, Role: model.RoleDoor, Lang: u.Lang}
+			_, err := e.app.UpdateUser(context.Background(), app.UserActor(admin), u.ID, in)
+			return err
+		}, http.StatusForbidden},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, "sqlite")
+			tok := e.token(model.RoleOrganizer)
+			c := e.client()
+			if r := c.api("GET", "/api/v1/contacts", tok, ""); r.StatusCode != 200 {
+				t.Fatalf("organizer's token: %d", r.StatusCode)
+			}
+			u, _ := e.app.Store.FindUserByEmail(context.Background(), "api-organizer@example.tg")
+			if err := tc.change(e, e.user(model.RoleAdmin, "boss@example.tg"), u); err != nil {
+				t.Fatal(err)
+			}
+			if r := c.api("GET", "/api/v1/contacts", tok, ""); r.StatusCode != tc.status {
+				t.Fatalf("token of a user %s: %d, want %d", tc.name, r.StatusCode, tc.status)
+			}
+		})
 	}
 }
 

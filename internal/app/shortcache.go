@@ -6,28 +6,31 @@ import (
 	"time"
 )
 
-// credCache keeps credentials read from the database (door links, API tokens) for a
-// short while: a door sends its credential with every scan, and reading it each time
-// cost about a seventh of a check-in. Entries are keyed by the SHA-256 of the secret,
-// so a lookup leaks no timing of it. A revocation on this instance calls forget, which
-// takes effect at once; another instance stops trusting the entry within its ttl.
-type credCache[V any] struct {
+// shortCache keeps what the check-in API reads on every scan for a short while: door
+// links and API tokens (keyed by the SHA-256 of the secret, so that a lookup leaks no
+// timing of it) and events. Reading a door's credential each time cost about a seventh
+// of a check-in. A revocation on this instance calls forget, which takes effect at
+// once; another instance stops trusting an entry within its ttl.
+type shortCache[K comparable, V any] struct {
 	mu  sync.Mutex
-	m   map[[sha256.Size]byte]credEntry[V]
+	m   map[K]shortEntry[V]
 	gen uint64 // bumped by each forget: a read that raced it is not kept
 }
 
-type credEntry[V any] struct {
+// credCache is a shortCache of credentials, by the SHA-256 of the secret.
+type credCache[V any] = shortCache[[sha256.Size]byte, V]
+
+type shortEntry[V any] struct {
 	v     V
 	until time.Time
 }
 
-// credCacheMax bounds the map; past it, entries that ended are dropped, then all.
-const credCacheMax = 4096
+// shortCacheMax bounds the map; past it, entries that ended are dropped, then all.
+const shortCacheMax = 4096
 
 // get returns the entry of key read less than its ttl ago, and the generation to pass
 // to keep after reading it from the database.
-func (c *credCache[V]) get(key [sha256.Size]byte, now time.Time) (v V, ok bool, gen uint64) {
+func (c *shortCache[K, V]) get(key K, now time.Time) (v V, ok bool, gen uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e, found := c.m[key]; found && now.Before(e.until) {
@@ -37,30 +40,30 @@ func (c *credCache[V]) get(key [sha256.Size]byte, now time.Time) (v V, ok bool, 
 }
 
 // keep stores v, read at generation gen, until now+ttl, unless a forget came between.
-func (c *credCache[V]) keep(key [sha256.Size]byte, v V, gen uint64, now time.Time, ttl time.Duration) {
+func (c *shortCache[K, V]) keep(key K, v V, gen uint64, now time.Time, ttl time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if gen != c.gen {
 		return // something was revoked while v was read: it may be v
 	}
 	if c.m == nil {
-		c.m = map[[sha256.Size]byte]credEntry[V]{}
+		c.m = map[K]shortEntry[V]{}
 	}
-	if len(c.m) >= credCacheMax {
+	if len(c.m) >= shortCacheMax {
 		for k, e := range c.m {
 			if !now.Before(e.until) {
 				delete(c.m, k)
 			}
 		}
-		if len(c.m) >= credCacheMax {
+		if len(c.m) >= shortCacheMax {
 			clear(c.m)
 		}
 	}
-	c.m[key] = credEntry[V]{v: v, until: now.Add(ttl)}
+	c.m[key] = shortEntry[V]{v: v, until: now.Add(ttl)}
 }
 
 // update changes a kept entry in place (its expiry stays), if it is still there.
-func (c *credCache[V]) update(key [sha256.Size]byte, fn func(*V)) {
+func (c *shortCache[K, V]) update(key K, fn func(*V)) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e, ok := c.m[key]; ok {
@@ -71,7 +74,7 @@ func (c *credCache[V]) update(key [sha256.Size]byte, fn func(*V)) {
 
 // forget drops the entries match selects (all when match is nil), and makes the reads
 // under way be thrown away.
-func (c *credCache[V]) forget(match func(V) bool) {
+func (c *shortCache[K, V]) forget(match func(V) bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
