@@ -89,6 +89,20 @@ func checkinFastRevokedElsewhere(t *testing.T, e *env, f *doorFixture, org *clie
 	}
 }
 
+// liveToken makes an API token for u and checks that it reads the door's stats.
+func liveToken(t *testing.T, e *env, f *doorFixture, u *model.User, name string) (*doorCaller, *model.APIToken) {
+	t.Helper()
+	tok, apiTok, err := e.app.CreateAPIToken(context.Background(), app.Actor{Name: "test"}, u.ID, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := doorByToken(e, tok)
+	if r := d.call("GET", f.base+"/stats", ""); r.StatusCode != 200 {
+		t.Fatalf("stats by token: %d %s", r.StatusCode, r.body)
+	}
+	return d, apiTok
+}
+
 // waitRefused calls path until it answers 401, which it must do within a generous bound
 // (only "eventually" is checked), answering 200 until then; it returns the 401.
 func waitRefused(t *testing.T, d *doorCaller, path string) *resp {
@@ -135,27 +149,13 @@ func checkinFastTokenRevoked(t *testing.T, e *env, f *doorFixture, org *client) 
 	}
 	// Revoked by another instance (straight in the database here): refused here within
 	// a couple of seconds; until then this instance may still accept it.
-	tok3, apiTok3, err := e.app.CreateAPIToken(ctx, app.Actor{Name: "test"}, u.ID, "lecteur 3")
-	if err != nil {
-		t.Fatal(err)
-	}
-	d3 := doorByToken(e, tok3)
-	if r := d3.call("GET", f.base+"/stats", ""); r.StatusCode != 200 {
-		t.Fatalf("stats by token: %d %s", r.StatusCode, r.body)
-	}
+	d3, apiTok3 := liveToken(t, e, f, u, "lecteur 3")
 	if err := e.app.Store.RevokeAPIToken(ctx, u.ID, apiTok3.ID, time.Now().UTC()); err != nil {
 		t.Fatal(err)
 	}
 	waitRefused(t, d3, f.base+"/stats")
 	u2 := e.user(model.RoleDoor, "checkin-fast-door2@example.tg")
-	tok2, _, err := e.app.CreateAPIToken(ctx, app.Actor{Name: "test"}, u2.ID, "lecteur 2")
-	if err != nil {
-		t.Fatal(err)
-	}
-	d2 := doorByToken(e, tok2)
-	if r := d2.call("GET", f.base+"/stats", ""); r.StatusCode != 200 {
-		t.Fatalf("stats by token: %d %s", r.StatusCode, r.body)
-	}
+	d2, _ := liveToken(t, e, f, u2, "lecteur 2")
 	if err := e.app.SetUserDisabled(ctx, app.Actor{Name: "test"}, u2.ID, true); err != nil {
 		t.Fatal(err)
 	}
