@@ -90,7 +90,7 @@ func bench(ctx context.Context, o options, out io.Writer) error {
 			f.Path = "/" + names[1]
 			dbs = append(dbs, database{name: "postgres", relaisURL: u.String(), floorDriver: "postgres", floorDSN: f.String()})
 			if o.NoSQLite {
-				dbs = dbs[1:]
+				dbs = dbs[len(dbs)-1:]
 			}
 		} else {
 			fmt.Fprintln(out, "PostgreSQL not reachable: SQLite only")
@@ -98,6 +98,9 @@ func bench(ctx context.Context, o options, out io.Writer) error {
 	}
 	var results []result
 	var notes []string
+	if o.NoSQLite && dbs[0].name != "postgres" {
+		return fmt.Errorf("-no-sqlite: PostgreSQL (-postgres %q) is not reachable", o.Postgres)
+	}
 	for _, db := range dbs {
 		rs, ns, err := benchDatabase(ctx, o, bin, work, smtpSrv, db, out)
 		results = append(results, rs...)
@@ -243,11 +246,11 @@ func benchDatabase(ctx context.Context, o options, bin, work string, smtpSrv *sm
 		cpu := p.cpuSeconds() - cpu0 // the registrations and their confirmations
 		prof()
 		r.Scenario, r.Database, r.PeakMB = "registration POST", db.name, p.peakMB()
-		r.CPUus = cpu / float64(max(r.Requests, 1)) * 1e6
+		r.CPUus = cpu / float64(max(r.Requests-r.Errors, 1)) * 1e6
 		r.Extra = fmt.Sprintf("last confirmation email %.2f s after the burst (%d of %d sent during it); relais CPU %.0f µs per registration with its email",
 			drain.Seconds(), during, r.Requests-r.Errors, r.CPUus)
 		if !ok {
-			r.Extra = fmt.Sprintf("confirmation emails NOT all delivered within %.0f s", drain.Seconds())
+			r.Extra = fmt.Sprintf("confirmation emails NOT all delivered within %.0f s; ", drain.Seconds()) + r.Extra
 		}
 		flAfter := regFloor("a")
 		r.Floor = (flBefore.Throughput + flAfter.Throughput) / 2

@@ -30,7 +30,8 @@ type doorState struct {
 const doorLinkTTL = 2 * time.Second
 
 // doorEventTTL bounds how long the check-in API uses an event it read (for its
-// existence and its capacity): a change made anywhere shows within this delay. Events
+// existence and its capacity): a change made on this instance counts at once (SaveEvent
+// and SetEventStatus forget the events), one made on another within this delay. Events
 // are never deleted.
 const doorEventTTL = time.Second
 

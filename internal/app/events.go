@@ -60,6 +60,7 @@ func (a *App) SaveEvent(ctx context.Context, actor Actor, e *model.Event) error 
 		err = a.Store.CreateEvent(ctx, e)
 	} else {
 		err = a.Store.UpdateEvent(ctx, e)
+		a.door.cache.events.forget(nil) // the check-in API reads the change at once
 	}
 	if model.ErrorCode(err) == model.EConflict {
 		return model.FieldErrors(map[string]string{"slug": "error.slug_taken"})
@@ -99,7 +100,9 @@ func (a *App) SetEventStatus(ctx context.Context, actor Actor, id int64, to mode
 		return nil, model.Errorf(model.EConflict, "error.status_change")
 	}
 	e.Status = to
-	if err := a.Store.UpdateEvent(ctx, e); err != nil {
+	err = a.Store.UpdateEvent(ctx, e)
+	a.door.cache.events.forget(nil) // the check-in API reads the change at once
+	if err != nil {
 		return nil, err
 	}
 	a.audit(ctx, a.Store, actor, "event.status", "event", e.ID, &e.ID, string(to))

@@ -98,11 +98,18 @@ func (a *App) RegisterFor(ctx context.Context, ev *model.Event, questions []mode
 	// asleep, instead of all competing for the processor with the mail worker, which
 	// then fell seconds behind on PostgreSQL (SQLite's single writer queued them anyway).
 	if a.regSlots != nil {
+		wait := time.NewTimer(regSlotWait)
 		select {
 		case a.regSlots <- struct{}{}:
+			wait.Stop()
 			defer func() { <-a.regSlots }()
+		case <-wait.C:
+			// Far more than a burst's wait: the person is asked to try again shortly.
+			return nil, &model.Error{Code: model.EUnavailable, Message: "error.unavailable"}
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			// The request ended (the person left): nothing was written.
+			wait.Stop()
+			return nil, &model.Error{Code: model.EUnavailable, Message: "error.unavailable", Err: ctx.Err()}
 		}
 	}
 	now := a.Now()
@@ -132,8 +139,9 @@ func (a *App) RegisterFor(ctx context.Context, ev *model.Event, questions []mode
 	// Whether the person is new decides how the contact is written: a newcomer is
 	// inserted at once, someone known is read and updated. On SQLite this is looked up
 	// on the read pool, outside the single writer; on PostgreSQL the insert itself finds
-	// out (ON CONFLICT DO NOTHING), one round trip fewer for a newcomer and none more
-	// for someone known.
+	// out (ON CONFLICT DO NOTHING), one round trip fewer for a newcomer; for someone
+	// known, the insert that finds them replaces the look-up, inside the transaction
+	// (and uses up an id of the contacts' sequence).
 	likelyNew := true
 	if a.Store.Driver == "sqlite" {
 		_, err = a.Store.FindContactByEmail(ctx, in.Email)
@@ -464,6 +472,9 @@ func validateAnswers(qs []model.Question, given map[int64][]string, f map[string
 
 // newReference draws a registration's short reference; tests replace it to force a clash.
 var newReference = ticket.NewReference
+
+// regSlotWait bounds how long a registration waits for its turn.
+const regSlotWait = 15 * time.Second
 
 // registrationSlots is how many registrations are prepared and written at once: twice
 // the processors, enough to keep them busy while others wait on the database.

@@ -390,8 +390,8 @@ func TestRegisterReferenceClash(t *testing.T) {
 }
 
 // A burst of registrations takes turns: with every slot taken, a registration waits,
-// and one whose request ends while waiting writes nothing; a freed slot lets the next
-// one through.
+// and one whose request ends while waiting writes nothing and asks to try again; a
+// freed slot lets the next one through, which gives it back.
 func TestRegistrationsTakeTurns(t *testing.T) {
 	a, _ := regApp(t, "sqlite")
 	ev := regEvent(t, a, 0, model.ModeOpen)
@@ -401,8 +401,8 @@ func TestRegistrationsTakeTurns(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
-	if _, err := a.Register(ctx, ev.ID, person(1)); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("registration with every slot taken: %v", err)
+	if _, err := a.Register(ctx, ev.ID, person(1)); model.ErrorCode(err) != model.EUnavailable || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("registration with every slot taken: %v (want unavailable: try again)", err)
 	}
 	if counts, err := a.Store.CountRegistrations(context.Background(), ev.ID); err != nil || len(counts) != 0 {
 		t.Fatalf("a registration that never got its turn wrote %v (%v)", counts, err)
@@ -420,6 +420,9 @@ func TestRegistrationsTakeTurns(t *testing.T) {
 	<-slots
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+	if len(slots) != cap(slots)-1 {
+		t.Fatalf("%d slots taken after the registration, want %d", len(slots), cap(slots)-1)
 	}
 	if n := countMessages(t, a, "registration_confirmed", "blogueur2@example.tg"); n != 1 {
 		t.Fatalf("confirmations after its turn: %d", n)

@@ -32,6 +32,7 @@ func TestCheckinFast(t *testing.T) {
 			t.Run("api token revoked", func(t *testing.T) { checkinFastTokenRevoked(t, e, f, org) })
 			t.Run("concurrent doors and retries", func(t *testing.T) { checkinFastConcurrent(t, e, f, api) })
 			t.Run("retry after undo", func(t *testing.T) { checkinFastRetryAfterUndo(t, e, f, api) })
+			t.Run("event changed here", func(t *testing.T) { checkinFastEventChanged(t, e, f, api) })
 		})
 	}
 }
@@ -277,5 +278,23 @@ func checkinFastRetryAfterUndo(t *testing.T, e *env, f *doorFixture, d *doorCall
 	// A new scan admits the person again.
 	if res := checkinFastScan(t, d, f, reg.TicketCode, doorNonce(), "Porte B"); res.Result != "ok" || *res.By != "Porte B" {
 		t.Fatalf("new scan: %+v", res)
+	}
+}
+
+// The check-in API keeps the event it read for a second, but a change made on this
+// instance counts at its next request.
+func checkinFastEventChanged(t *testing.T, e *env, f *doorFixture, d *doorCaller) {
+	type stats struct{ Capacity int }
+	before := doorDecode[stats](t, d.call("GET", f.base+"/stats", ""), http.StatusOK)
+	ev, err := e.app.Store.FindEventByID(context.Background(), f.ev.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev.Capacity = before.Capacity + 25
+	if err := e.app.SaveEvent(context.Background(), app.Actor{Name: "test"}, ev); err != nil {
+		t.Fatal(err)
+	}
+	if after := doorDecode[stats](t, d.call("GET", f.base+"/stats", ""), http.StatusOK); after.Capacity != ev.Capacity {
+		t.Fatalf("capacity right after the change: %d, want %d", after.Capacity, ev.Capacity)
 	}
 }

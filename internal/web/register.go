@@ -169,8 +169,9 @@ const regFormTTL = pageCacheTTL
 // regFormCache keeps, per event slug, what a registration is checked against: during
 // a burst, reading them for every post cost two database round trips of nine.
 type regFormCache struct {
-	mu sync.Mutex
-	m  map[string]regForm
+	mu  sync.Mutex
+	m   map[string]regForm
+	gen uint64 // bumped by each purge: a form read before it is not kept
 }
 
 type regForm struct {
@@ -185,6 +186,7 @@ func (s *Server) registrationForm(c echo.Context) (*model.Event, []model.Questio
 	slug, now := c.Param("slug"), time.Now()
 	s.regForms.mu.Lock()
 	f, ok := s.regForms.m[slug]
+	gen := s.regForms.gen
 	s.regForms.mu.Unlock()
 	if !ok || !now.Before(f.until) {
 		ev, err := s.app.Store.FindEventBySlug(c.Request().Context(), slug)
@@ -197,10 +199,12 @@ func (s *Server) registrationForm(c echo.Context) (*model.Event, []model.Questio
 		}
 		f = regForm{ev: *ev, questions: qs, until: now.Add(regFormTTL)}
 		s.regForms.mu.Lock()
-		if s.regForms.m == nil || len(s.regForms.m) >= 1024 {
-			s.regForms.m = map[string]regForm{}
+		if s.regForms.gen == gen { // else an edit came while this was read: it may be older
+			if s.regForms.m == nil || len(s.regForms.m) >= 1024 {
+				s.regForms.m = map[string]regForm{}
+			}
+			s.regForms.m[slug] = f
 		}
-		s.regForms.m[slug] = f
 		s.regForms.mu.Unlock()
 	}
 	ev := f.ev // each request its own copy; the questions are only read
@@ -217,4 +221,5 @@ func (fc *regFormCache) purge() {
 	fc.mu.Lock()
 	defer fc.mu.Unlock()
 	fc.m = nil
+	fc.gen++
 }
