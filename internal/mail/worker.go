@@ -112,6 +112,13 @@ func (w *Worker) Run(ctx context.Context) error {
 			return nil
 		case <-timer.C:
 		case <-w.kick:
+			if ahead != nil {
+				// The batch claimed ahead was claimed before this kick: the mail it
+				// announces may not be in it. Kept for the next turn, the kick makes the
+				// worker look at the queue again right after this batch, not at the next
+				// poll (the last confirmations of a burst waited 10 s for it).
+				w.Kick()
+			}
 		}
 		var b claimed
 		if ahead != nil {

@@ -8,6 +8,7 @@ import (
 	"mime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -307,6 +308,77 @@ func TestRunSendsWhenKickedAndStopsCleanly(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("Run did not stop")
+	}
+}
+
+// holdOne holds the send of one message (hold's idempotency key) until release is
+// closed, after saying so on reached; it reports each message delivered on sent.
+type holdOne struct {
+	notify
+	hold    atomic.Pointer[held]
+	reached chan int64
+}
+
+type held struct {
+	key     string
+	release chan struct{}
+}
+
+func (s *holdOne) Send(ctx context.Context, m *model.Message) error {
+	if h := s.hold.Load(); h != nil && m.IdempotencyKey == h.key {
+		s.reached <- m.ID
+		<-h.release
+	}
+	return s.notify.Send(ctx, m)
+}
+
+// A full batch makes the worker claim the next one while it sends: that batch is
+// claimed before mail queued during the send. Mail queued then, with its kick, still
+// goes right after, not at the next poll. Each round has an even chance to hit the
+// case where the kick is taken while the batch claimed ahead is waiting.
+func TestMailQueuedWhileAFullBatchIsSentGoesAtOnce(t *testing.T) {
+	st, _ := openStore(t, "sqlite")
+	srv := mailtest.Start(t)
+	s := &holdOne{notify: notify{Sender: smtpSender(t, srv.URL), sent: make(chan int64, 100)},
+		reached: make(chan int64, 1)}
+	w := newWorker(st, s, mail.WorkerOptions{Batch: 2, Poll: time.Hour})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	started := false
+	for round := range 8 {
+		time.Sleep(20 * time.Millisecond) // the worker done with the last round
+		h := &held{key: fmt.Sprintf("a%d", round), release: make(chan struct{})}
+		s.hold.Store(h)
+		a := enqueue(t, st, message(fmt.Sprintf("a%d", round)))
+		b := enqueue(t, st, message(fmt.Sprintf("b%d", round)))
+		if !started {
+			go func() { done <- w.Run(ctx) }()
+			started = true
+		} else {
+			w.Kick()
+		}
+		select {
+		case <-s.reached: // the full batch [a, b] is being sent; the next is claimed ahead
+		case <-time.After(5 * time.Second):
+			t.Fatalf("round %d: the full batch was not sent", round)
+		}
+		late := enqueue(t, st, message(fmt.Sprintf("late%d", round)))
+		w.Kick()
+		close(h.release)
+		want := map[int64]bool{a.ID: true, b.ID: true, late.ID: true}
+		for len(want) > 0 {
+			select {
+			case id := <-s.sent:
+				delete(want, id)
+			case <-time.After(5 * time.Second):
+				t.Fatalf("round %d: messages %v not sent (the poll is an hour away)", round, want)
+			}
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }
 
