@@ -148,7 +148,7 @@ func (a *App) RegisterFor(ctx context.Context, ev *model.Event, questions []mode
 		likelyNew = model.ErrorCode(err) == model.ENotFound
 	}
 	txFn := func(tx *store.Store) error {
-		// It may run twice (a shared transaction that failed runs each again alone).
+		// It may run twice (the loser of a race on a unique index runs again).
 		*res, mail = RegisterResult{}, Email{}
 		fresh.ID, fresh.ContactID, fresh.Reference = 0, 0, preReference
 		// The contact first: it needs no lock, and the event's lock is then held for as

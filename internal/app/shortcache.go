@@ -8,9 +8,9 @@ import (
 
 // shortCache keeps what the check-in API reads on every scan for a short while: door
 // links and API tokens (keyed by the SHA-256 of the secret, so that a lookup leaks no
-// timing of it) and events. Reading a door's credential each time cost about a seventh
-// of a check-in. A revocation on this instance calls forget, which takes effect at
-// once; another instance stops trusting an entry within its ttl.
+// timing of it) and events. Reading an API token on every scan cost a quarter to a third
+// of a check-in's CPU. A revocation on this instance calls forget, which takes effect
+// at once; another instance stops trusting an entry within its ttl.
 type shortCache[K comparable, V any] struct {
 	mu  sync.Mutex
 	m   map[K]shortEntry[V]
