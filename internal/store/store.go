@@ -33,7 +33,8 @@ type Store struct {
 	// Now is the clock used for stored times; tests replace it.
 	Now  func() time.Time
 	inTx bool
-	gate *writeGate // SQLite: the order of the writers of the one connection (gate.go)
+	gate *writeGate    // SQLite: the order of the writers of the one connection (gate.go)
+	ckpt *checkpointer // SQLite: copies the log back into the database (checkpoint.go)
 }
 
 // Now returns the current time in UTC, truncated to what both databases keep.
@@ -71,7 +72,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		}
 		params := "_busy_timeout=10000&_foreign_keys=on&_journal_mode=WAL&_synchronous=NORMAL"
 		// The writer keeps its statements prepared itself (stmtPool), in transactions too.
-		sqlw, err := sql.Open("sqlite3", "file:"+dsn+"?"+params+"&_txlock=immediate")
+		sqlw, err := sql.Open(sqliteWriterDriver, "file:"+dsn+"?"+params+"&_txlock=immediate")
 		if err != nil {
 			return nil, fmt.Errorf("store: open sqlite: %w", err)
 		}
@@ -97,6 +98,14 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		rdb.SetMaxOpenConns(readers)
 		rdb.SetMaxIdleConns(readers)
 		s.db, s.read, s.gate = w, r, &writeGate{}
+		// The checkpointer's connection writes the database file only: a small cache.
+		c, err := sql.Open("sqlite3", "file:"+dsn+"?"+params+"&_cache_size=-64")
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("store: open sqlite: %w", err)
+		}
+		c.SetMaxOpenConns(1)
+		s.ckpt = startCheckpointer(c, s.gate)
 	case "postgres":
 		g, err := gorm.Open(postgres.Open(dsn), gcfg())
 		if err != nil {
@@ -160,6 +169,9 @@ func (s *Store) ReleaseMemory(ctx context.Context) error {
 // Close closes both pools.
 func (s *Store) Close() error {
 	var errs []error
+	if s.ckpt != nil {
+		errs = append(errs, s.ckpt.close())
+	}
 	for _, g := range []*gorm.DB{s.db, s.read} {
 		if g == nil {
 			continue

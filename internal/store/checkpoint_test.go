@@ -1,0 +1,126 @@
+package store
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// openCheckpointed opens a SQLite store with the checkpointer paced as given.
+func openCheckpointed(t *testing.T, every time.Duration, restartFrames int) (*Store, string) {
+	t.Helper()
+	oldEvery, oldRestart := walCheckpointEvery, walRestartFrames
+	walCheckpointEvery, walRestartFrames = every, restartFrames
+	t.Cleanup(func() { walCheckpointEvery, walRestartFrames = oldEvery, oldRestart })
+	path := filepath.Join(t.TempDir(), "relais.db")
+	s, err := Open(context.Background(), "sqlite:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if _, err := s.SQLDB().Exec("CREATE TABLE blobs (b BLOB)"); err != nil {
+		t.Fatal(err)
+	}
+	return s, path
+}
+
+// The write connection commits without checkpointing; the checkpointer copies the log
+// into the database file on its own.
+func TestCheckpointsAreNotTheWritersJob(t *testing.T) {
+	s, path := openCheckpointed(t, 50*time.Millisecond, walRestartFrames)
+	var auto int
+	if err := s.SQLDB().QueryRow("PRAGMA wal_autocheckpoint").Scan(&auto); err != nil || auto != 0 {
+		t.Fatalf("the write connection's wal_autocheckpoint is %d (%v), want 0", auto, err)
+	}
+	// 8 MB, past the 1,000 pages (4 MB) at which SQLite's own writer would checkpoint.
+	blob := make([]byte, 64<<10)
+	err := s.gated(context.Background(), func() error {
+		tx, err := s.SQLDB().Begin()
+		if err != nil {
+			return err
+		}
+		for range 128 {
+			if _, err := tx.Exec("INSERT INTO blobs (b) VALUES (?)", blob); err != nil {
+				tx.Rollback()
+				return err
+			}
+		}
+		return tx.Commit()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		st, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Size() >= 8<<20 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the database file holds %d bytes 10 s after the commit: not checkpointed (%+v)", st.Size(), s.CheckpointStats())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if st := s.CheckpointStats(); st.Err != nil {
+		t.Fatalf("checkpointer stats %+v", st)
+	}
+}
+
+// Writers that never pause would keep the log growing (a checkpoint that copies it
+// while they append cannot start it over): past walRestartFrames pages the
+// checkpointer holds them back for a moment, and the log starts over.
+func TestCheckpointBoundsTheLogUnderContinuousWrites(t *testing.T) {
+	const gate = 400
+	s, _ := openCheckpointed(t, 20*time.Millisecond, gate)
+	ctx := context.Background()
+	blob := make([]byte, 3000) // a page or so per row
+	var stop atomic.Bool
+	done := make(chan error)
+	for range 2 {
+		go func() {
+			for !stop.Load() {
+				if err := s.gated(ctx, func() error {
+					_, err := s.SQLDB().Exec("INSERT INTO blobs (b) VALUES (?)", blob)
+					return err
+				}); err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	time.Sleep(1500 * time.Millisecond)
+	stop.Store(true)
+	for range 2 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	var rows int
+	if err := s.SQLDB().QueryRow("SELECT count(*) FROM blobs").Scan(&rows); err != nil {
+		t.Fatal(err)
+	}
+	st := s.CheckpointStats()
+	t.Logf("%d rows written; checkpointer %+v", rows, st)
+	if st.Err != nil {
+		t.Fatal(st.Err)
+	}
+	if rows < 10*gate {
+		t.Skipf("only %d rows in 1.5 s: too slow a machine to fill the log", rows)
+	}
+	if st.Held == 0 {
+		t.Fatalf("no checkpoint held the writers back, the log reached %d pages", st.MaxLog)
+	}
+	// Past the bound, one interval's writes more at most (a tick is 20 ms; leave room
+	// for a slow machine's longer pauses).
+	if st.MaxLog > rows/2 {
+		t.Fatalf("the log reached %d pages for %d rows written: it did not start over", st.MaxLog, rows)
+	}
+}
