@@ -217,19 +217,22 @@ func benchDatabase(ctx context.Context, o options, bin, work string, smtpSrv *sm
 		// their mean is the figure: a single run caught the machine's moods.
 		run := randHex()
 		regFloor := func(tag string) result {
-			return burst(ctx, o.Clients, o.Duration/2, 0, func(c, i int) error {
+			m := startMachineMeter()
+			r := burst(ctx, o.Clients, o.Duration/2, 0, func(c, i int) error {
 				res, err := postForm(hc, floor.base+"/register", url.Values{"email": {fmt.Sprintf("f%s%s-%d@bench.invalid", run, tag, i)}})
 				if err == nil && res.StatusCode != http.StatusSeeOther {
 					err = fmt.Errorf("status %d", res.StatusCode)
 				}
 				return err
 			})
+			r.MachineUs, r.Busy = m.per(r.Requests - r.Errors)
+			return r
 		}
 		flBefore := regFloor("b")
 		before := smtpSrv.count.Load()
 		p.resetPeak()
 		prof := p.profile(o.Profile, "registration-"+db.name, o.Duration)
-		cpu0 := p.cpuSeconds()
+		cpu0, machine := p.cpuSeconds(), startMachineMeter()
 		r := burst(ctx, o.Clients, o.Duration, 0, func(c, i int) error {
 			res, err := postForm(clients[c], page+"/register", url.Values{"_csrf": {tokens[c]}, "first_name": {"Blog"},
 				"last_name": {fmt.Sprint(i)}, "email": {fmt.Sprintf("r%s-%d@bench.invalid", run, i)}, "consent": {"yes"}})
@@ -244,6 +247,7 @@ func benchDatabase(ctx context.Context, o options, bin, work string, smtpSrv *sm
 		during := smtpSrv.count.Load() - before
 		drain, ok := waitMail(before+int64(r.Requests-r.Errors), 120*time.Second)
 		cpu := p.cpuSeconds() - cpu0 // the registrations and their confirmations
+		r.MachineUs, r.Busy = machine.per(r.Requests - r.Errors)
 		prof()
 		r.Scenario, r.Database, r.PeakMB = "registration POST", db.name, p.peakMB()
 		r.CPUus = cpu / float64(max(r.Requests-r.Errors, 1)) * 1e6
@@ -253,9 +257,7 @@ func benchDatabase(ctx context.Context, o options, bin, work string, smtpSrv *sm
 			r.Extra = fmt.Sprintf("confirmation emails NOT all delivered within %.0f s; ", drain.Seconds()) + r.Extra
 		}
 		flAfter := regFloor("a")
-		r.Floor = (flBefore.Throughput + flAfter.Throughput) / 2
-		r.Ratio = r.Throughput / r.Floor
-		r.Extra += fmt.Sprintf("; floor %.0f/s before, %.0f/s after", flBefore.Throughput, flAfter.Throughput)
+		r.floors(flBefore, flAfter)
 		results = append(results, r)
 		fmt.Fprintf(out, "registration: %.0f/s (floor %.0f/s) p99 %.1f ms, %d errors; %s\n", r.Throughput, r.Floor, r.P99, r.Errors, r.Extra)
 	}
@@ -304,7 +306,8 @@ func benchDatabase(ctx context.Context, o options, bin, work string, smtpSrv *sm
 			// The floor scans its own tickets just before and just after relais' burst (a
 			// set of tickets each), and their mean is the figure.
 			checkinFloor := func(set int) result {
-				return burst(ctx, o.Clients, 5*time.Minute, scans, func(c, i int) error {
+				m := startMachineMeter()
+				r := burst(ctx, o.Clients, 5*time.Minute, scans, func(c, i int) error {
 					code := fmt.Sprintf(`{"code":"FLOOR-%08d"}`, set*o.Tickets+pick(i)%o.Tickets)
 					req, _ := http.NewRequest("POST", floor.base+"/checkin", strings.NewReader(code))
 					req.Header.Set("Content-Type", "application/json")
@@ -316,11 +319,13 @@ func benchDatabase(ctx context.Context, o options, bin, work string, smtpSrv *sm
 					res.Body.Close()
 					return nil
 				})
+				r.MachineUs, r.Busy = m.per(r.Requests - r.Errors)
+				return r
 			}
 			flBefore := checkinFloor(0)
 			p.resetPeak()
 			prof := p.profile(o.Profile, "checkin-"+db.name, 2*time.Second)
-			cpu0 := p.cpuSeconds()
+			cpu0, machine := p.cpuSeconds(), startMachineMeter()
 			var mu sync.Mutex
 			oks := 0
 			r := burst(ctx, o.Clients, 5*time.Minute, scans, func(c, i int) error {
@@ -338,13 +343,12 @@ func benchDatabase(ctx context.Context, o options, bin, work string, smtpSrv *sm
 				return err
 			})
 			r.CPUus = (p.cpuSeconds() - cpu0) / float64(max(r.Requests, 1)) * 1e6
+			r.MachineUs, r.Busy = machine.per(r.Requests - r.Errors)
 			prof()
 			r.Scenario, r.Database, r.PeakMB = "check-in POST", db.name, p.peakMB()
 			r.Extra = fmt.Sprintf("%d admitted, %d repeated scans; relais CPU %.0f µs per scan", oks, scans-oks, r.CPUus)
 			flAfter := checkinFloor(1)
-			r.Floor = (flBefore.Throughput + flAfter.Throughput) / 2
-			r.Ratio = r.Throughput / r.Floor
-			r.Extra += fmt.Sprintf("; floor %.0f/s before, %.0f/s after", flBefore.Throughput, flAfter.Throughput)
+			r.floors(flBefore, flAfter)
 			results = append(results, r)
 			fmt.Fprintf(out, "check-in: %.0f/s (floor %.0f/s) p99 %.1f ms, %d errors; %s\n", r.Throughput, r.Floor, r.P99, r.Errors, r.Extra)
 		}
@@ -391,15 +395,21 @@ func benchDatabase(ctx context.Context, o options, bin, work string, smtpSrv *sm
 		} else {
 			// The bare loop runs just before and just after the campaign, and their mean is
 			// the floor: a loop of a second or so, run once, caught the machine's moods.
-			flBefore, err := smtpFloor(smtpSrv.addr, 3000)
+			bareLoop := func() (result, error) {
+				m := startMachineMeter()
+				rate, err := smtpFloor(smtpSrv.addr, 3000)
+				r := result{Throughput: rate}
+				r.MachineUs, r.Busy = m.per(3000)
+				return r, err
+			}
+			flBefore, err := bareLoop()
 			if err != nil {
 				return nil, nil, err
 			}
 			before := smtpSrv.count.Load()
 			p.resetPeak()
 			prof := p.profile(o.Profile, "campaign-"+db.name, 4*time.Second)
-			cpu0 := p.cpuSeconds()
-			busy0, total0 := machineCPU()
+			cpu0, machine := p.cpuSeconds(), startMachineMeter()
 			t0 := time.Now()
 			if err := api(hc, "POST", fmt.Sprintf("%s/api/v1/campaigns/%d/send", p.base, camp.ID), token, map[string]any{}, nil); err != nil {
 				return nil, nil, err
@@ -407,25 +417,23 @@ func benchDatabase(ctx context.Context, o options, bin, work string, smtpSrv *sm
 			queued := time.Since(t0)
 			el, ok := waitMail(before+int64(o.Tickets), 600*time.Second)
 			el += queued
-			busy1, total1 := machineCPU()
 			cpu := p.cpuSeconds() - cpu0
-			prof()
 			r := result{Scenario: "campaign 10k", Database: db.name, Requests: o.Tickets, Throughput: float64(o.Tickets) / el.Seconds(), PeakMB: p.peakMB(),
 				CPUus: cpu / float64(o.Tickets) * 1e6}
-			r.Extra = fmt.Sprintf("send click answered in %.2f s; last message delivered %.1f s after the click; relais CPU %.0f µs per message, relais %.0f%% of a core, machine %.0f%% busy",
-				queued.Seconds(), el.Seconds(), r.CPUus, 100*cpu/el.Seconds(), 100*(busy1-busy0)/max(total1-total0, 1))
+			r.MachineUs, r.Busy = machine.per(o.Tickets)
+			prof()
+			r.Extra = fmt.Sprintf("send click answered in %.2f s; last message delivered %.1f s after the click; relais CPU %.0f µs per message, relais %.0f%% of a core",
+				queued.Seconds(), el.Seconds(), r.CPUus, 100*cpu/el.Seconds())
 			if !ok {
 				r.Extra = "NOT all delivered: " + r.Extra
 			}
-			flAfter, err := smtpFloor(smtpSrv.addr, 3000)
+			flAfter, err := bareLoop()
 			if err != nil {
 				return nil, nil, err
 			}
-			fl := (flBefore + flAfter) / 2
-			r.Floor, r.Ratio = fl, r.Throughput/fl
-			r.Extra += fmt.Sprintf("; bare loop %.0f/s before, %.0f/s after", flBefore, flAfter)
+			r.floors(flBefore, flAfter)
 			results = append(results, r)
-			fmt.Fprintf(out, "campaign: %.0f msgs/s (bare SMTP loop %.0f/s); %s\n", r.Throughput, fl, r.Extra)
+			fmt.Fprintf(out, "campaign: %.0f msgs/s (bare SMTP loop %.0f/s); %s\n", r.Throughput, r.Floor, r.Extra)
 		}
 	}
 	notes = append(notes, fmt.Sprintf("%s: relais RSS at the end: %.1f MB", db.name, p.rssMB()))

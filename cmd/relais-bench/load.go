@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"sync"
 	"time"
@@ -21,8 +22,14 @@ type result struct {
 	Floor      float64 `json:"floor_per_s,omitempty"`
 	Ratio      float64 `json:"ratio_to_floor,omitempty"`
 	CPUus      float64 `json:"relais_cpu_us_per_request,omitempty"`
-	Extra      string  `json:"extra,omitempty"`
-	FirstError string  `json:"first_error,omitempty"`
+	// The whole machine's CPU time per request (relais or the floor, the load generator,
+	// the SMTP server, the database server) and how busy the machine was, 0–1.
+	MachineUs      float64 `json:"machine_cpu_us_per_request,omitempty"`
+	Busy           float64 `json:"machine_busy,omitempty"`
+	FloorMachineUs float64 `json:"floor_machine_cpu_us_per_request,omitempty"`
+	FloorBusy      float64 `json:"floor_machine_busy,omitempty"`
+	Extra          string  `json:"extra,omitempty"`
+	FirstError     string  `json:"first_error,omitempty"`
 }
 
 // burst runs fn from `clients` goroutines for d (or until max calls), timing each call.
@@ -74,4 +81,16 @@ func burst(ctx context.Context, clients int, d time.Duration, max int, fn func(c
 	}
 	return result{Requests: len(lat), Errors: errs, Throughput: float64(len(lat)-errs) / elapsed.Seconds(),
 		P50: pct(0.50), P95: pct(0.95), P99: pct(0.99), FirstError: first}
+}
+
+// floors sets r's floor (the mean of the runs before and after it) and its ratio to it,
+// and notes both runs and the machine's CPU time per request in relais' run and in the
+// floor's.
+func (r *result) floors(before, after result) {
+	r.Floor = (before.Throughput + after.Throughput) / 2
+	r.Ratio = r.Throughput / r.Floor
+	r.FloorMachineUs = (before.MachineUs + after.MachineUs) / 2
+	r.FloorBusy = (before.Busy + after.Busy) / 2
+	r.Extra += fmt.Sprintf("; floor %.0f/s before, %.0f/s after; machine CPU %.0f µs per request (floor %.0f µs), machine %.0f%% busy (floor %.0f%%)",
+		before.Throughput, after.Throughput, r.MachineUs, r.FloorMachineUs, 100*r.Busy, 100*r.FloorBusy)
 }

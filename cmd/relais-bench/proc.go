@@ -167,6 +167,24 @@ func machineCPU() (busy, total float64) {
 	return busy, total
 }
 
+// machineMeter measures the whole machine's CPU time from its start.
+type machineMeter struct{ busy, total float64 }
+
+func startMachineMeter() machineMeter {
+	b, t := machineCPU()
+	return machineMeter{b, t}
+}
+
+// per returns the machine's CPU time per request since m started, in µs (clock ticks
+// taken as 1/100 s, as in cpuSeconds), and how busy the machine was, 0–1. When both a
+// run of relais and its floor keep the machine busy, their throughputs stand in the
+// inverse ratio of these times: what relais would have to spend per request, all
+// processes counted, to reach a given share of its floor.
+func (m machineMeter) per(requests int) (us, busy float64) {
+	b, t := machineCPU()
+	return (b - m.busy) / 100 / float64(max(requests, 1)) * 1e6, (b - m.busy) / max(t-m.total, 1)
+}
+
 // resetPeak sets VmHWM back to the current RSS (Linux: clear_refs 5), so that each
 // scenario reports its own peak.
 func (p *process) resetPeak() {
