@@ -2,7 +2,9 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -398,5 +400,71 @@ func connectionsInUse(s *store.Store) int {
 			return n
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// On PostgreSQL the worker reads messages and attachments by their indexes, whatever the
+// statistics (indexOnly): the claim's transaction and the marker's read connection say
+// so, and neither setting reaches another use of the pool (two connections, both seen).
+func TestWorkerReadsLeaveNoSettingBehind(t *testing.T) {
+	ctx := context.Background()
+	if !slices.Contains(storetest.Drivers(t), "postgres") {
+		t.Skip("PostgreSQL only")
+	}
+	s := storetest.Open(t, "postgres")
+	withClock(s)
+	var msgs []*model.Message
+	for i := range 3 {
+		m := campFastCampaignMessage(i)
+		m.Attachments = []model.Attachment{{Filename: "billet.png", ContentType: "image/png", Data: []byte{1, 2, byte(i)}}}
+		msgs = append(msgs, m)
+	}
+	if _, err := s.EnqueueMessages(ctx, msgs); err != nil {
+		t.Fatal(err)
+	}
+	s.SQLDB().SetMaxOpenConns(2)
+	claimed, err := s.ClaimMessages(ctx, 10, time.Minute)
+	if err != nil || len(claimed) != 3 {
+		t.Fatalf("claimed %d: %v", len(claimed), err)
+	}
+	marker := s.SentMarker()
+	batch := make([]*model.Message, len(claimed))
+	for i := range claimed {
+		batch[i] = &claimed[i]
+	}
+	if _, err := marker.LoadBodies(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	if err := marker.LoadSmallAttachments(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range batch {
+		if len(m.Attachments) != 1 || len(m.Attachments[0].Data) != 3 {
+			t.Fatalf("message %d: attachments %+v", m.ID, m.Attachments)
+		}
+		if err := marker.MarkSent(ctx, m.ID, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := marker.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var conns []*sql.Conn
+	for range 2 {
+		c, err := s.SQLDB().Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		conns = append(conns, c)
+	}
+	for i, c := range conns {
+		var seqscan, syncCommit string
+		if err := c.QueryRowContext(ctx, "SELECT current_setting('enable_seqscan'), current_setting('synchronous_commit')").Scan(&seqscan, &syncCommit); err != nil {
+			t.Fatal(err)
+		}
+		if seqscan != "on" || syncCommit != "on" {
+			t.Fatalf("pool connection %d kept enable_seqscan = %s, synchronous_commit = %s", i, seqscan, syncCommit)
+		}
 	}
 }
