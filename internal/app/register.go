@@ -137,16 +137,11 @@ func (a *App) RegisterFor(ctx context.Context, ev *model.Event, questions []mode
 	// runs again and finds the winner's row.
 	lockSeats := ev.Capacity > 0
 	// Whether the person is new decides how the contact is written: a newcomer is
-	// inserted at once, someone known is read and updated. On SQLite this is looked up
-	// on the read pool, outside the single writer; on PostgreSQL the insert itself finds
-	// out (ON CONFLICT DO NOTHING), one round trip fewer for a newcomer; for someone
-	// known, the insert that finds them replaces the look-up, inside the transaction
-	// (and uses up an id of the contacts' sequence).
-	likelyNew := true
-	if a.Store.Driver == "sqlite" {
-		_, err = a.Store.FindContactByEmail(ctx, in.Email)
-		likelyNew = model.ErrorCode(err) == model.ENotFound
-	}
+	// inserted at once, someone known is read and updated. The insert itself finds out
+	// (ON CONFLICT DO NOTHING): no look-up before for a newcomer, and for someone known
+	// the insert that finds them replaces it, inside the transaction (on PostgreSQL it
+	// uses up an id of the contacts' sequence).
+	const likelyNew = true
 	txFn := func(tx *store.Store) error {
 		// It may run twice (the loser of a race on a unique index runs again).
 		*res, mail = RegisterResult{}, Email{}
