@@ -343,7 +343,7 @@ func benchDatabase(ctx context.Context, o options, bin, work string, smtpSrv *sm
 				return err
 			})
 			r.CPUus = (p.cpuSeconds() - cpu0) / float64(max(r.Requests, 1)) * 1e6
-			r.MachineUs, r.Busy = machine.per(r.Requests - r.Errors)
+			r.MachineUs, r.Busy = machine.per(r.Requests)
 			prof()
 			r.Scenario, r.Database, r.PeakMB = "check-in POST", db.name, p.peakMB()
 			r.Extra = fmt.Sprintf("%d admitted, %d repeated scans; relais CPU %.0f µs per scan", oks, scans-oks, r.CPUus)

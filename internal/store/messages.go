@@ -873,8 +873,7 @@ func (m *SentMarker) read(ctx context.Context, what string, fn func(queryFunc) e
 			return wrap(err, what)
 		}
 		if _, err := c.ExecContext(ctx, "SET enable_seqscan = off"); err != nil { // see indexOnly
-			c.Raw(func(any) error { return driver.ErrBadConn })
-			c.Close()
+			discardConn(c)
 			return wrap(err, what)
 		}
 		m.rconn = c

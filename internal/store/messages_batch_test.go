@@ -404,8 +404,9 @@ func connectionsInUse(s *store.Store) int {
 }
 
 // On PostgreSQL the worker reads messages and attachments by their indexes, whatever the
-// statistics (indexOnly): the claim's transaction and the marker's read connection say
-// so, and neither setting reaches another use of the pool (two connections, both seen).
+// statistics (indexOnly): the marker's read connection says so, and neither its setting
+// nor the claim's transaction's reaches another use of the pool (two connections, both
+// seen).
 func TestWorkerReadsLeaveNoSettingBehind(t *testing.T) {
 	ctx := context.Background()
 	if !slices.Contains(storetest.Drivers(t), "postgres") {
@@ -437,6 +438,9 @@ func TestWorkerReadsLeaveNoSettingBehind(t *testing.T) {
 	}
 	if err := marker.LoadSmallAttachments(ctx, batch); err != nil {
 		t.Fatal(err)
+	}
+	if v, err := marker.ReadSetting(ctx, "enable_seqscan"); err != nil || v != "off" {
+		t.Fatalf("the marker reads with enable_seqscan = %q (%v), want off", v, err)
 	}
 	for _, m := range batch {
 		if len(m.Attachments) != 1 || len(m.Attachments[0].Data) != 3 {
