@@ -45,7 +45,15 @@ type Bundle struct {
 	mu         sync.RWMutex // guards b and localizers: written by load, read by every translation
 	b          *goi18n.Bundle
 	localizers map[string]*goi18n.Localizer
+
+	// plain keeps the translations asked for without data or count: most of a page's or
+	// an email's strings, each of which go-i18n would otherwise match the language for
+	// and look up again. The catalogues never change.
+	plainMu sync.RWMutex
+	plain   map[plainKey]string
 }
+
+type plainKey struct{ lang, id string }
 
 // New checks every embedded catalogue and indexes its message ids. It fails when a
 // catalogue does not parse.
@@ -164,6 +172,27 @@ func (b *Bundle) translate(lang, id string, count any, data []any) string {
 	if !ok {
 		return id
 	}
+	if count == nil && len(data) == 0 {
+		key := plainKey{lang, id}
+		b.plainMu.RLock()
+		s, ok := b.plain[key]
+		b.plainMu.RUnlock()
+		if !ok {
+			s = b.localize(lang, id, file, nil, nil)
+			b.plainMu.Lock()
+			if b.plain == nil {
+				b.plain = map[plainKey]string{}
+			}
+			b.plain[key] = s
+			b.plainMu.Unlock()
+		}
+		return s
+	}
+	return b.localize(lang, id, file, count, data)
+}
+
+// localize translates id, defined in file, with go-i18n.
+func (b *Bundle) localize(lang, id string, file uint8, count any, data []any) string {
 	b.load(file)
 	td := map[string]any{}
 	for i := 0; i+1 < len(data); i += 2 {

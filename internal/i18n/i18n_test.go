@@ -3,6 +3,7 @@ package i18n
 import (
 	"io/fs"
 	"path"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -113,6 +114,20 @@ func TestSameAsEagerBundle(t *testing.T) {
 		for _, id := range b.IDs(lang) {
 			if got, w := b.T(lang, id, "Name", "Ama"), want(lang, id, nil); got != w {
 				t.Errorf("T(%s, %s) = %q, want %q", lang, id, got, w)
+			}
+			// Without data, kept after the first time: the same each time, and data given
+			// later still counts.
+			s, err := ref[lang].Localize(&goi18n.LocalizeConfig{MessageID: id, TemplateData: map[string]any{}})
+			if err != nil || s == "" {
+				s = id
+			}
+			for range 2 {
+				if got := b.T(lang, id); got != s {
+					t.Errorf("T(%s, %s) without data = %q, want %q", lang, id, got, s)
+				}
+			}
+			if got, w := b.T(lang, id, "Name", "Kofi"), strings.ReplaceAll(want(lang, id, nil), "Ama", "Kofi"); got != w {
+				t.Errorf("T(%s, %s) with data after without = %q, want %q", lang, id, got, w)
 			}
 			if one := want(lang, id, 1); one != want(lang, id, 5) {
 				plurals++
