@@ -39,6 +39,7 @@ type App struct {
 	door       doorState                 // the check-in API's cached door links and events, queued admissions (checkin_fast.go)
 	apiTokens  credCache[cachedAPIToken] // API tokens read lately, by their SHA-256 (UserForAPIToken)
 	regSlots   chan struct{}             // registrations written at once (RegisterFor); made by New
+	ics        icsCache                  // each event's calendar file (EventICS)
 	dummy      sync.Once
 	dummyValue string
 }

@@ -572,3 +572,33 @@ func TestEveryRegistrationEmailRenders(t *testing.T) {
 		t.Errorf("renderer knows %d kinds", n)
 	}
 }
+
+// The calendar file is kept per event (every confirmation carries it), and never outlives
+// a change of the event: a moved date or a new title reaches the next confirmation.
+func TestEventICSFollowsTheEvent(t *testing.T) {
+	cfg := config.Defaults()
+	cfg.BaseURL = "https://relais.example.tg"
+	a := app.New(nil, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	start := time.Date(2017, 5, 17, 9, 0, 0, 0, time.UTC)
+	ev := &model.Event{ID: 7, Slug: "fibre", Title: "Fibre optique", StartsAt: start, EndsAt: start.Add(3 * time.Hour),
+		VenueName: "Ministère", UpdatedAt: start.Add(-time.Hour)}
+	first, err := a.EventICS(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := a.EventICS(ev)
+	if !bytes.Equal(first, again) {
+		t.Fatal("the same event gave two calendar files")
+	}
+	moved := *ev
+	moved.StartsAt, moved.EndsAt, moved.Title = start.Add(24*time.Hour), start.Add(27*time.Hour), "Fibre optique (reporté)"
+	later, _ := a.EventICS(&moved)
+	for _, want := range []string{"DTSTART:20170518T090000Z", "reporté"} {
+		if !strings.Contains(string(later), want) {
+			t.Errorf("calendar file after the change lacks %q:\n%s", want, later)
+		}
+	}
+	if back, _ := a.EventICS(ev); !bytes.Equal(back, first) {
+		t.Error("the event as it was gave another calendar file")
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"relais/internal/i18n"
@@ -19,8 +20,41 @@ func (a *App) TicketURL(r *model.Registration) string {
 
 // EventICS returns the calendar file of an event.
 func (a *App) EventICS(ev *model.Event) ([]byte, error) {
-	return ticket.ICS(a.icsEvent(ev))
+	in := a.icsEvent(ev)
+	a.ics.mu.Lock()
+	e, ok := a.ics.m[ev.ID]
+	a.ics.mu.Unlock()
+	if ok && e.in == in {
+		return e.data, nil
+	}
+	data, err := ticket.ICS(in)
+	if err != nil {
+		return nil, err
+	}
+	a.ics.mu.Lock()
+	if a.ics.m == nil || len(a.ics.m) >= icsCacheMax {
+		a.ics.m = map[int64]icsEntry{}
+	}
+	a.ics.m[ev.ID] = icsEntry{in: in, data: data}
+	a.ics.mu.Unlock()
+	return data, nil
 }
+
+// icsCache keeps each event's calendar file, every confirmation email carries it. An
+// entry is used only for the very fields it was written from: no change can be missed.
+// The bytes are shared: attachments are only read.
+type icsCache struct {
+	mu sync.Mutex
+	m  map[int64]icsEntry
+}
+
+type icsEntry struct {
+	in   ticket.ICSEvent
+	data []byte
+}
+
+// icsCacheMax bounds the events kept; past it, the cache starts over.
+const icsCacheMax = 256
 
 func (a *App) icsEvent(ev *model.Event) ticket.ICSEvent {
 	loc := strings.TrimSpace(strings.Join([]string{ev.VenueName, ev.VenueAddress}, ", "))

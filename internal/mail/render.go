@@ -105,11 +105,13 @@ func (r *Renderer) Render(kind, lang string, data map[string]any) (subject, html
 		d[k] = v
 	}
 	d["Lang"] = lang
-	var h, t bytes.Buffer
-	if err := set.html.Execute(&h, d); err != nil {
+	h, t := renderBufs.Get().(*bytes.Buffer), renderBufs.Get().(*bytes.Buffer)
+	defer putRenderBuf(h)
+	defer putRenderBuf(t)
+	if err := set.html.Execute(h, d); err != nil {
 		return "", "", "", fmt.Errorf("mail: render %s (%s): %w", kind, lang, err)
 	}
-	if err := set.text.Execute(&t, d); err != nil {
+	if err := set.text.Execute(t, d); err != nil {
 		return "", "", "", fmt.Errorf("mail: render %s (%s): %w", kind, lang, err)
 	}
 	pairs := make([]any, 0, 2*len(d))
@@ -121,6 +123,19 @@ func (r *Renderer) Render(kind, lang string, data map[string]any) (subject, html
 		return c == ' ' || c == '\t' || c == '\n' || c == '\r'
 	}), " ")
 	return subject, h.String(), t.String(), nil
+}
+
+// renderBufs keeps the buffers emails are written into. A confirmation's HTML is about
+// 10 KB: growing a new buffer to that size for every email was a quarter of the memory
+// a registration allocated, and the collector's work with it.
+var renderBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// putRenderBuf gives b back, unless an unusually large email grew it.
+func putRenderBuf(b *bytes.Buffer) {
+	if b.Cap() <= 256<<10 {
+		b.Reset()
+		renderBufs.Put(b)
+	}
 }
 
 func subjectID(kind string) string { return "mail." + kind + ".subject" }

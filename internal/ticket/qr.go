@@ -11,6 +11,7 @@ import (
 	_ "image/jpeg" // photos from the door page
 	_ "image/png"
 	"io"
+	"slices"
 	"sync"
 
 	"github.com/makiuchi-d/gozxing"
@@ -90,10 +91,18 @@ func encodeBitmapPNG(bm [][]bool, size int) ([]byte, error) {
 	}
 	offset := (size - n*scale) / 2
 	stride := (size + 7) / 8
-	var raw bytes.Buffer
+	sc, _ := pngScratchPool.Get().(*pngScratch)
+	if sc == nil {
+		sc = &pngScratch{}
+	}
+	defer pngScratchPool.Put(sc)
+	raw := &sc.raw
+	raw.Reset()
 	raw.Grow((stride + 1) * size)
-	row := make([]byte, stride+1) // filter byte 0 (none), then the packed pixels
-	white := make([]byte, stride+1)
+	sc.row = slices.Grow(sc.row[:0], stride+1)[:stride+1] // filter byte 0 (none), then the packed pixels
+	sc.white = slices.Grow(sc.white[:0], stride+1)[:stride+1]
+	row, white := sc.row, sc.white
+	white[0] = 0
 	for i := 1; i < len(white); i++ {
 		white[i] = 0xff
 	}
@@ -105,30 +114,31 @@ func encodeBitmapPNG(bm [][]bool, size int) ([]byte, error) {
 		}
 		if my%scale == 0 { // a new module row: draw it once, repeat it scale times
 			copy(row, white)
-			for x := 0; x < n*scale; x++ {
-				if bm[my/scale][x/scale] {
-					px := offset + x
+			for mx, dark := range bm[my/scale] {
+				if !dark {
+					continue
+				}
+				for px := offset + mx*scale; px < offset+(mx+1)*scale; px++ {
 					row[1+px/8] &^= 0x80 >> (px % 8)
 				}
 			}
 		}
 		raw.Write(row)
 	}
-	var z bytes.Buffer
-	zw, _ := zlibPool.Get().(*zlib.Writer)
-	if zw == nil {
+	z := &sc.z
+	z.Reset()
+	if sc.zw == nil {
 		var err error
-		if zw, err = zlib.NewWriterLevel(&z, zlib.BestSpeed); err != nil {
+		if sc.zw, err = zlib.NewWriterLevel(z, zlib.BestSpeed); err != nil {
 			return nil, err
 		}
 	} else {
-		zw.Reset(&z)
+		sc.zw.Reset(z)
 	}
-	defer zlibPool.Put(zw)
-	if _, err := zw.Write(raw.Bytes()); err != nil {
+	if _, err := sc.zw.Write(raw.Bytes()); err != nil {
 		return nil, err
 	}
-	if err := zw.Close(); err != nil {
+	if err := sc.zw.Close(); err != nil {
 		return nil, err
 	}
 	var out bytes.Buffer
@@ -145,8 +155,16 @@ func encodeBitmapPNG(bm [][]bool, size int) ([]byte, error) {
 	return out.Bytes(), nil
 }
 
-// zlibPool keeps compressors between QR codes: each holds several hundred KB.
-var zlibPool sync.Pool
+// pngScratch is what encodeBitmapPNG writes into before the PNG itself: the rows, their
+// compressed form and the compressor (several hundred KB). They are kept between QR codes:
+// a new set for each was most of what drawing one allocated.
+type pngScratch struct {
+	raw, z     bytes.Buffer
+	row, white []byte
+	zw         *zlib.Writer
+}
+
+var pngScratchPool sync.Pool
 
 // pngChunk appends one PNG chunk: length, type, data and the CRC of type and data.
 func pngChunk(w *bytes.Buffer, typ string, data []byte) {
