@@ -40,6 +40,7 @@ type App struct {
 	apiTokens  credCache[cachedAPIToken] // API tokens read lately, by their SHA-256 (UserForAPIToken)
 	regSlots   chan struct{}             // registrations written at once (RegisterFor); made by New
 	ics        icsCache                  // each event's calendar file (EventICS)
+	regFast    regFastCache              // registration emails rendered with markers (registration_fast.go)
 	dummy      sync.Once
 	dummyValue string
 }

@@ -299,7 +299,7 @@ func (w *campaignWriter) compile(ctx context.Context, key campFastKey) (*campFas
 		{&t.subject, a.Subject, b.Subject}, {&t.html, a.HTMLBody, b.HTMLBody}, {&t.text, a.TextBody, b.TextBody},
 		{&t.toName, a.ToName, b.ToName}, {&t.headers, sortedLines(a.Headers), sortedLines(b.Headers)},
 	} {
-		if *f.out, ok = w.split(f.a, f.b, &markers); !ok {
+		if *f.out, ok = splitMarked(w.marker, f.a, f.b, &markers, &campFastSamples); !ok {
 			return nil, nil
 		}
 	}
@@ -314,12 +314,12 @@ func (w *campaignWriter) compile(ctx context.Context, key campFastKey) (*campFas
 	return t, nil
 }
 
-// split cuts a, rendered with markers, into parts at each marker, checking against b,
-// rendered with each marker followed by its sample, how the value comes out there: as
-// is, or HTML-escaped. ok is false when b is anything else.
-func (w *campaignWriter) split(a, b string, markers *[campFastSlots]string) (f campFastField, ok bool) {
+// splitMarked cuts a, rendered with markers (each beginning with prefix), into parts at
+// each marker, checking against b, rendered with each marker followed by its sample, how
+// the value comes out there: as is, or HTML-escaped. ok is false when b is anything else.
+func splitMarked(prefix, a, b string, markers, samples *[campFastSlots]string) (f campFastField, ok bool) {
 	for {
-		i := strings.Index(a, w.marker)
+		i := strings.Index(a, prefix)
 		if i < 0 {
 			if a != b {
 				return nil, false
@@ -341,7 +341,7 @@ func (w *campaignWriter) split(a, b string, markers *[campFastSlots]string) (f c
 			return nil, false
 		}
 		a, b = a[i+len(marker):], b[len(lit)+len(marker):]
-		sample := campFastSamples[slot]
+		sample := samples[slot]
 		part := campFastPart{lit: lit, slot: slot}
 		switch {
 		case strings.HasPrefix(b, sample):

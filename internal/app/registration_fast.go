@@ -1,0 +1,234 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"html/template"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"relais/internal/model"
+	"relais/internal/ticket"
+)
+
+// Registration emails written from one rendering. Rendering a confirmation from the
+// templates was about a tenth of a registration's CPU, and its bodies, some 10 KB,
+// were written with it on the single SQLite writer. As a campaign does
+// (campaign_fast.go), each email of an event in a language and of a kind is rendered
+// once, for a made-up registrant whose values are unique markers, and each person's
+// message is that rendering with their values where the markers came out; the bodies
+// are stored once (model.BodyTemplate) and each message keeps only its values. The
+// campaign's rules hold:
+//
+//   - a value goes in only when it is plain: both names as campFastNameOK, the ticket's
+//     token and its reference as campFastTokenOK. Anyone else (an empty name, a name
+//     with other characters) gets the ordinary rendering;
+//   - each rendering is made twice, with the markers and with the markers followed by
+//     samples of every character a value may hold, and must differ only there, where
+//     each sample comes out as is or HTML-escaped;
+//   - the first message written from a rendering, and every campFastCheckEvery-th after,
+//     is compared with the ordinary rendering: a difference logs a warning and that email
+//     goes back to the ordinary rendering.
+//
+// A rendering serves only the event and the settings it was made from, compared field
+// by field: any change to either makes another.
+
+// The slots of a registration email: the campaign's, the fourth holding the reference.
+const regFastReference = campFastUnsub
+
+// regFastSamples follow the markers in the second rendering.
+var regFastSamples = [campFastSlots]string{
+	campFastFirst:    campFastSamples[campFastFirst],
+	campFastLast:     campFastSamples[campFastLast],
+	campFastToken:    "_-A_z09-",
+	regFastReference: "-AZ09",
+}
+
+// regFastID names one email: an event's, in a language, of a kind (with its QR code or not).
+type regFastID struct {
+	event      int64
+	lang, kind string
+	qr         bool
+}
+
+// regFastSig is what a registration email is rendered from, but the person: the event
+// (its pointers as values) and the organization's settings.
+type regFastSig struct {
+	ev                  model.Event // its pointers cleared
+	opensAt, closesAt   time.Time
+	hasOpens, hasCloses bool
+	createdBy           int64
+	settings            model.Settings
+	baseURL, from       string
+}
+
+func newRegFastSig(ev *model.Event, settings *model.Settings, baseURL, from string) regFastSig {
+	s := regFastSig{ev: *ev, settings: *settings, baseURL: baseURL, from: from}
+	s.ev.RegistrationOpensAt, s.ev.RegistrationClosesAt, s.ev.CreatedBy = nil, nil, nil
+	if ev.RegistrationOpensAt != nil {
+		s.opensAt, s.hasOpens = *ev.RegistrationOpensAt, true
+	}
+	if ev.RegistrationClosesAt != nil {
+		s.closesAt, s.hasCloses = *ev.RegistrationClosesAt, true
+	}
+	if ev.CreatedBy != nil {
+		s.createdBy = *ev.CreatedBy
+	}
+	return s
+}
+
+// regFastEntry is one email rendered with markers.
+type regFastEntry struct {
+	sig  regFastSig
+	t    *campFastTemplate // nil: this email is rendered the ordinary way
+	uses int
+}
+
+// regFastCache keeps the renderings of an App.
+type regFastCache struct {
+	mu     sync.Mutex
+	marker string
+	m      map[regFastID]*regFastEntry
+}
+
+// regFastMax bounds the renderings kept; past it, the cache starts over.
+const regFastMax = 256
+
+// registrationMessage builds the message of em, registrationEmail's email of kind for
+// c's registration r at ev: written from the email's rendering with markers when it
+// can be, else rendered the ordinary way. It may write (a rendering's bodies): never
+// inside a transaction, where on SQLite it would wait for its own write connection.
+func (a *App) registrationMessage(ctx context.Context, em Email, kind string, ev *model.Event,
+	c *model.Contact, r *model.Registration) (*model.Message, error) {
+	m, err := a.regFastMessage(ctx, em, kind, ev, c, r)
+	if m != nil || err != nil {
+		return m, err
+	}
+	return a.buildMessage(ctx, em)
+}
+
+// regFastMessage writes em from its rendering with markers, or returns nil when the
+// person's values or the email do not allow it.
+func (a *App) regFastMessage(ctx context.Context, em Email, kind string, ev *model.Event,
+	c *model.Contact, r *model.Registration) (*model.Message, error) {
+	var vals [campFastSlots]string
+	vals[campFastFirst], vals[campFastLast] = c.FirstName, c.LastName
+	vals[campFastToken], vals[regFastReference] = r.ManageToken, ticket.FormatReference(r.Reference)
+	if kind == "rejected" || !campFastNameOK(vals[campFastFirst], true) || !campFastNameOK(vals[campFastLast], true) ||
+		!campFastTokenOK(vals[campFastToken], false) || !campFastTokenOK(vals[regFastReference], false) {
+		return nil, nil // the reason given for a rejection is free text
+	}
+	settings, err := a.Settings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id := regFastID{event: ev.ID, lang: em.Lang, kind: kind, qr: em.Data["QR"] != nil}
+	sig := newRegFastSig(ev, settings, a.Config.BaseURL, a.Config.MailFrom)
+	cache := &a.regFast
+	cache.mu.Lock()
+	if cache.marker == "" {
+		cache.marker = "Qz" + strings.ToLower(rand.Text()[:12])
+	}
+	marker := cache.marker
+	e := cache.m[id]
+	cache.mu.Unlock()
+	if e == nil || e.sig != sig {
+		t, err := a.regFastCompile(ctx, marker, kind, ev, r)
+		if err != nil {
+			return nil, err
+		}
+		e = &regFastEntry{sig: sig, t: t}
+		cache.mu.Lock()
+		if cache.m == nil || len(cache.m) >= regFastMax {
+			cache.m = map[regFastID]*regFastEntry{}
+		}
+		cache.m[id] = e
+		cache.mu.Unlock()
+	}
+	cache.mu.Lock()
+	t := e.t
+	e.uses++
+	check := e.uses%campFastCheckEvery == 1
+	cache.mu.Unlock()
+	if t == nil {
+		return nil, nil
+	}
+	var escaped [campFastSlots]string
+	for i, v := range vals {
+		escaped[i] = template.HTMLEscapeString(v)
+	}
+	m := t.proto
+	m.IdempotencyKey, m.ToEmail, m.EventID, m.ContactID = em.Key, em.ToEmail, em.EventID, em.ContactID
+	m.Subject = t.subject.write(&vals, &escaped)
+	m.BodyTemplate, m.BodyValues = t.body, slices.Clone(vals[:])
+	m.ToName, m.Headers = t.toName.write(&vals, &escaped), t.headers.write(&vals, &escaped)
+	m.Attachments = em.Attachments
+	if check {
+		slow, err := a.buildMessage(ctx, em)
+		if err != nil {
+			return nil, err
+		}
+		if !campFastSame(&m, slow) {
+			if a.Log != nil {
+				a.Log.Warn("registration email: the message written from markers differs from the rendered one; rendering this email one by one",
+					"event", ev.ID, "kind", kind, "lang", em.Lang)
+			}
+			cache.mu.Lock()
+			e.t = nil
+			cache.mu.Unlock()
+			return slow, nil
+		}
+	}
+	return &m, nil
+}
+
+// regFastCompile renders the email of kind at ev in r's language with markers, stores
+// its bodies, and returns it, or nil when values cannot be put in it as they are.
+func (a *App) regFastCompile(ctx context.Context, prefix, kind string, ev *model.Event,
+	r *model.Registration) (*campFastTemplate, error) {
+	var markers, samples [campFastSlots]string
+	for i, suffix := range [campFastSlots]string{"Fa", "La", "Ta", "Ra"} {
+		markers[i] = prefix + suffix
+		samples[i] = markers[i] + regFastSamples[i]
+	}
+	probe := func(vals *[campFastSlots]string) (*model.Message, error) {
+		c := &model.Contact{Email: "exemple@example.org", FirstName: vals[campFastFirst], LastName: vals[campFastLast]}
+		pr := &model.Registration{EventID: ev.ID, TicketCode: r.TicketCode, Lang: r.Lang, Status: r.Status,
+			Source: r.Source, ManageToken: vals[campFastToken], Reference: vals[regFastReference]}
+		return a.buildMessage(ctx, a.registrationEmail(kind, ev, c, pr, ""))
+	}
+	x, err := probe(&markers)
+	if err != nil {
+		return nil, err
+	}
+	y, err := probe(&samples)
+	if err != nil {
+		return nil, err
+	}
+	if x.Kind != y.Kind || x.Lang != y.Lang || x.FromEmail != y.FromEmail || x.FromName != y.FromName ||
+		x.ReplyTo != y.ReplyTo || strings.Contains(x.FromName+x.FromEmail+x.ReplyTo, prefix) {
+		return nil, nil
+	}
+	t := &campFastTemplate{proto: *x}
+	var ok bool
+	for _, f := range []struct {
+		out  *campFastField
+		a, b string
+	}{
+		{&t.subject, x.Subject, y.Subject}, {&t.html, x.HTMLBody, y.HTMLBody}, {&t.text, x.TextBody, y.TextBody},
+		{&t.toName, x.ToName, y.ToName}, {&t.headers, sortedLines(x.Headers), sortedLines(y.Headers)},
+	} {
+		if *f.out, ok = splitMarked(prefix, f.a, f.b, &markers, &regFastSamples); !ok {
+			return nil, nil
+		}
+	}
+	t.proto.Subject, t.proto.HTMLBody, t.proto.TextBody, t.proto.ToName, t.proto.Headers = "", "", "", "", ""
+	t.proto.ToEmail, t.proto.IdempotencyKey, t.proto.EventID, t.proto.ContactID, t.proto.Attachments = "", "", nil, nil, nil
+	t.body = t.bodyTemplate()
+	if err := a.Store.CreateBodyTemplate(ctx, t.body); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
