@@ -46,6 +46,11 @@ func (a *App) buildMessage(ctx context.Context, em Email) (*model.Message, error
 	if err != nil {
 		return nil, err
 	}
+	return a.buildMessageWith(em, settings)
+}
+
+// buildMessageWith is buildMessage with the organization's settings given.
+func (a *App) buildMessageWith(em Email, settings *model.Settings) (*model.Message, error) {
 	data := map[string]any{"Lang": em.Lang, "Org": settings, "BaseURL": strings.TrimRight(a.Config.BaseURL, "/")}
 	if settings.PressContactName != "" {
 		data["PressContact"] = map[string]string{"Name": settings.PressContactName,

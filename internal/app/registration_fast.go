@@ -81,9 +81,10 @@ func newRegFastSig(ev *model.Event, settings *model.Settings, baseURL, from stri
 
 // regFastEntry is one email rendered with markers.
 type regFastEntry struct {
-	sig  regFastSig
-	t    *campFastTemplate // nil: this email is rendered the ordinary way
-	uses int
+	sig   regFastSig
+	ready chan struct{}     // closed once t is set
+	t     *campFastTemplate // nil: this email is rendered the ordinary way
+	uses  int
 }
 
 // regFastCache keeps the renderings of an App.
@@ -135,17 +136,33 @@ func (a *App) regFastMessage(ctx context.Context, em Email, kind string, ev *mod
 	e := cache.m[id]
 	cache.mu.Unlock()
 	if e == nil || e.sig != sig {
-		t, err := a.regFastCompile(ctx, marker, kind, ev, r)
-		if err != nil {
-			return nil, err
-		}
-		e = &regFastEntry{sig: sig, t: t}
+		// One request renders it; the others of a burst wait for it.
 		cache.mu.Lock()
-		if cache.m == nil || len(cache.m) >= regFastMax {
-			cache.m = map[regFastID]*regFastEntry{}
+		if e = cache.m[id]; e == nil || e.sig != sig {
+			e = &regFastEntry{sig: sig, ready: make(chan struct{})}
+			if cache.m == nil || len(cache.m) >= regFastMax {
+				cache.m = map[regFastID]*regFastEntry{}
+			}
+			cache.m[id] = e
+			cache.mu.Unlock()
+			t, err := a.regFastCompile(ctx, marker, id, ev, settings, r)
+			cache.mu.Lock()
+			e.t = t
+			if err != nil {
+				// Rendered the ordinary way this time; the next one tries again.
+				delete(cache.m, id)
+				if a.Log != nil {
+					a.Log.Warn("registration email: no rendering with markers", "event", ev.ID, "kind", kind, "err", err)
+				}
+			}
+			close(e.ready)
 		}
-		cache.m[id] = e
 		cache.mu.Unlock()
+	}
+	select {
+	case <-e.ready:
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
 	cache.mu.Lock()
 	t := e.t
@@ -184,10 +201,13 @@ func (a *App) regFastMessage(ctx context.Context, em Email, kind string, ev *mod
 	return &m, nil
 }
 
-// regFastCompile renders the email of kind at ev in r's language with markers, stores
-// its bodies, and returns it, or nil when values cannot be put in it as they are.
-func (a *App) regFastCompile(ctx context.Context, prefix, kind string, ev *model.Event,
-	r *model.Registration) (*campFastTemplate, error) {
+// regFastCompile renders the email id of ev with markers, from the very settings of its
+// signature, stores its bodies, and returns it, or nil when values cannot be put in it as
+// they are. The made-up registration has a ticket code of its own and no status or
+// source: a template that came to show one of the person's other values would differ at
+// the first comparison with the ordinary rendering, not copy the first person's.
+func (a *App) regFastCompile(ctx context.Context, prefix string, id regFastID, ev *model.Event,
+	settings *model.Settings, r *model.Registration) (*campFastTemplate, error) {
 	var markers, samples [campFastSlots]string
 	for i, suffix := range [campFastSlots]string{"Fa", "La", "Ta", "Ra"} {
 		markers[i] = prefix + suffix
@@ -195,19 +215,23 @@ func (a *App) regFastCompile(ctx context.Context, prefix, kind string, ev *model
 	}
 	probe := func(vals *[campFastSlots]string) (*model.Message, error) {
 		c := &model.Contact{Email: "exemple@example.org", FirstName: vals[campFastFirst], LastName: vals[campFastLast]}
-		pr := &model.Registration{EventID: ev.ID, TicketCode: r.TicketCode, Lang: r.Lang, Status: r.Status,
-			Source: r.Source, ManageToken: vals[campFastToken], Reference: vals[regFastReference]}
-		return a.buildMessage(ctx, a.registrationEmail(kind, ev, c, pr, ""))
+		pr := &model.Registration{EventID: ev.ID, TicketCode: prefix + "Code", Lang: r.Lang,
+			ManageToken: vals[campFastToken], Reference: vals[regFastReference]}
+		em := a.registrationEmail(id.kind, ev, c, pr, "")
+		if (em.Data["QR"] != nil) != id.qr {
+			return nil, nil
+		}
+		return a.buildMessageWith(em, settings)
 	}
 	x, err := probe(&markers)
-	if err != nil {
+	if x == nil || err != nil {
 		return nil, err
 	}
 	y, err := probe(&samples)
-	if err != nil {
+	if y == nil || err != nil {
 		return nil, err
 	}
-	if x.Kind != y.Kind || x.Lang != y.Lang || x.FromEmail != y.FromEmail || x.FromName != y.FromName ||
+	if x.Lang != id.lang || x.Kind != y.Kind || x.Lang != y.Lang || x.FromEmail != y.FromEmail || x.FromName != y.FromName ||
 		x.ReplyTo != y.ReplyTo || strings.Contains(x.FromName+x.FromEmail+x.ReplyTo, prefix) {
 		return nil, nil
 	}

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"relais/internal/model"
+	"relais/internal/store"
 	"relais/internal/ticket"
 )
 
@@ -25,11 +27,12 @@ func TestRegistrationEmailsFromMarkersAreTheRenderedOnes(t *testing.T) {
 	ctx := context.Background()
 	var fast, slow int
 	stored := map[int64]bool{}
+	tokens := []string{"AbCdEf012345-xyz", "Ab_cd-9", "plain09", "x_Y_z", "_Ab", "Ab_", "a-_b", "ab-", "-ab", NewToken()}
 	for i, r := range campFastRecipients() {
 		c := &model.Contact{ID: r.ContactID, Email: r.Email, FirstName: r.FirstName, LastName: r.LastName}
-		for _, kind := range []string{"confirmed", "waitlisted", "pending", "promoted", "cancelled", "already_registered", "rejected"} {
+		for j, kind := range []string{"confirmed", "waitlisted", "pending", "promoted", "cancelled", "already_registered", "rejected"} {
 			lang := []string{"fr", "en"}[i%2]
-			token := r.UnsubscribeToken // tokens with '_' and '-' in every place
+			token := tokens[(i+j)%len(tokens)] // '_' and '-' in every place
 			em, reg := regFastCase(a, ev, c, kind, lang, token)
 			got, err := a.registrationMessage(ctx, em, kind, ev, c, reg)
 			if err != nil {
@@ -140,5 +143,53 @@ func TestRegistrationEmailFromMarkersCheckedAgainstRendering(t *testing.T) {
 	em, reg = regFastCase(a, ev, c, "confirmed", "fr", NewToken())
 	if m, _ := a.registrationMessage(ctx, em, "confirmed", ev, c, reg); m.BodyTemplate != nil {
 		t.Error("the email is still written from markers after a difference")
+	}
+}
+
+// Through RegisterFor and the outbox: people registering one after the other, all but the
+// first written from the rendering kept (the first is compared with the ordinary one),
+// each get their own name, reference and ticket link, read back from the database.
+func TestRegistrationsQueueTheirOwnEmails(t *testing.T) {
+	a, ev := campFastApp(t)
+	ctx := context.Background()
+	a.Now = func() time.Time { return ev.StartsAt.Add(-24 * time.Hour) }
+	names := [][2]string{{"Ama", "Mensah"}, {"Kofi", "Agbeko"}, {"Jean-Pierre", "O'Brien"}, {"Zoë", "d’Almeida"}, {"Afi", "Tsogbe"}}
+	for i, n := range names {
+		res, err := a.RegisterFor(ctx, ev, nil, RegistrationInput{ContactInput: ContactInput{FirstName: n[0], LastName: n[1],
+			Email: fmt.Sprintf("p%d@example.tg", i)}, Consent: true, Lang: "fr"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := res.Registration
+		msgs, _, err := a.Store.ListMessages(ctx, store.MessageFilter{EventID: &ev.ID, Query: fmt.Sprintf("p%d@example.tg", i)})
+		if err != nil || len(msgs) != 1 {
+			t.Fatalf("messages of %s: %d (%v)", n[0], len(msgs), err)
+		}
+		m, err := a.Store.FindMessage(ctx, msgs[0].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := a.Store.FindContact(ctx, r.ContactID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := a.buildMessage(ctx, a.registrationEmail("confirmed", ev, c, r, m.IdempotencyKey))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.HTMLBody != want.HTMLBody || m.TextBody != want.TextBody || m.Subject != want.Subject || m.ToName != want.ToName {
+			t.Fatalf("the email queued for %s is not the one rendered for them:\n%s\n--- want\n%s", n[0], m.TextBody, want.TextBody)
+		}
+		for _, v := range []string{n[0], ticket.FormatReference(r.Reference), "/t/" + r.ManageToken} {
+			if !strings.Contains(m.TextBody, v) {
+				t.Errorf("the email queued for %s lacks %q", n[0], v)
+			}
+		}
+		if len(m.Attachments) != 2 {
+			t.Errorf("the email queued for %s has %d attachments, want the QR code and the calendar file", n[0], len(m.Attachments))
+		}
+	}
+	if e := a.regFast.m[regFastID{event: ev.ID, lang: "fr", kind: "confirmed", qr: true}]; e == nil || e.t == nil || e.uses != len(names) {
+		t.Errorf("the confirmations were not written from one rendering: %+v", e)
 	}
 }
