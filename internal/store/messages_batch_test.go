@@ -423,6 +423,10 @@ func TestWorkerReadsLeaveNoSettingBehind(t *testing.T) {
 	if _, err := s.EnqueueMessages(ctx, msgs); err != nil {
 		t.Fatal(err)
 	}
+	var parallelDefault string
+	if err := s.SQLDB().QueryRowContext(ctx, "SELECT current_setting('max_parallel_workers_per_gather')").Scan(&parallelDefault); err != nil {
+		t.Fatal(err)
+	}
 	s.SQLDB().SetMaxOpenConns(2)
 	claimed, err := s.ClaimMessages(ctx, 10, time.Minute)
 	if err != nil || len(claimed) != 3 {
@@ -441,6 +445,9 @@ func TestWorkerReadsLeaveNoSettingBehind(t *testing.T) {
 	}
 	if v, err := marker.ReadSetting(ctx, "enable_seqscan"); err != nil || v != "off" {
 		t.Fatalf("the marker reads with enable_seqscan = %q (%v), want off", v, err)
+	}
+	if v, err := marker.ReadSetting(ctx, "max_parallel_workers_per_gather"); err != nil || v != "0" {
+		t.Fatalf("the marker reads with max_parallel_workers_per_gather = %q (%v), want 0", v, err)
 	}
 	for _, m := range batch {
 		if len(m.Attachments) != 1 || len(m.Attachments[0].Data) != 3 {
@@ -463,12 +470,12 @@ func TestWorkerReadsLeaveNoSettingBehind(t *testing.T) {
 		conns = append(conns, c)
 	}
 	for i, c := range conns {
-		var seqscan, syncCommit string
-		if err := c.QueryRowContext(ctx, "SELECT current_setting('enable_seqscan'), current_setting('synchronous_commit')").Scan(&seqscan, &syncCommit); err != nil {
+		var seqscan, syncCommit, parallel string
+		if err := c.QueryRowContext(ctx, "SELECT current_setting('enable_seqscan'), current_setting('synchronous_commit'), current_setting('max_parallel_workers_per_gather')").Scan(&seqscan, &syncCommit, &parallel); err != nil {
 			t.Fatal(err)
 		}
-		if seqscan != "on" || syncCommit != "on" {
-			t.Fatalf("pool connection %d kept enable_seqscan = %s, synchronous_commit = %s", i, seqscan, syncCommit)
+		if seqscan != "on" || syncCommit != "on" || parallel != parallelDefault {
+			t.Fatalf("pool connection %d kept enable_seqscan = %s, synchronous_commit = %s, max_parallel_workers_per_gather = %s", i, seqscan, syncCommit, parallel)
 		}
 	}
 }
