@@ -251,7 +251,7 @@ func (a *App) regFastCompile(ctx context.Context, prefix string, id regFastID, e
 	t.proto.Subject, t.proto.HTMLBody, t.proto.TextBody, t.proto.ToName, t.proto.Headers = "", "", "", "", ""
 	t.proto.ToEmail, t.proto.IdempotencyKey, t.proto.EventID, t.proto.ContactID, t.proto.Attachments = "", "", nil, nil, nil
 	t.body = t.bodyTemplate()
-	if err := a.Store.CreateBodyTemplate(ctx, t.body); err != nil {
+	if err := a.Store.ShareBodyTemplate(ctx, t.body); err != nil {
 		return nil, err
 	}
 	return t, nil

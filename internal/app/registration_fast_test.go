@@ -189,7 +189,19 @@ func TestRegistrationsQueueTheirOwnEmails(t *testing.T) {
 			t.Errorf("the email queued for %s has %d attachments, want the QR code and the calendar file", n[0], len(m.Attachments))
 		}
 	}
-	if e := a.regFast.m[regFastID{event: ev.ID, lang: "fr", kind: "confirmed", qr: true}]; e == nil || e.t == nil || e.uses != len(names) {
-		t.Errorf("the confirmations were not written from one rendering: %+v", e)
+	id := regFastID{event: ev.ID, lang: "fr", kind: "confirmed", qr: true}
+	e := a.regFast.m[id]
+	if e == nil || e.t == nil || e.uses != len(names) {
+		t.Fatalf("the confirmations were not written from one rendering: %+v", e)
+	}
+	// After a restart (new markers), the same email finds its bodies stored.
+	stored := e.t.body.ID
+	a.regFast = regFastCache{}
+	if _, err := a.RegisterFor(ctx, ev, nil, RegistrationInput{ContactInput: ContactInput{FirstName: "Yao", LastName: "Dzidzienyo",
+		Email: "yao@example.tg"}, Consent: true, Lang: "fr"}); err != nil {
+		t.Fatal(err)
+	}
+	if e := a.regFast.m[id]; e == nil || e.t == nil || e.t.body.ID != stored {
+		t.Errorf("after a restart the confirmation's bodies were stored again (template %v, want %d)", e, stored)
 	}
 }

@@ -188,6 +188,24 @@ func (s *Store) CreateBodyTemplate(ctx context.Context, t *model.BodyTemplate) e
 	return wrap(err, "create body template")
 }
 
+// ShareBodyTemplate sets t's ID to that of a stored template with the same bodies, or
+// stores t. Registration emails are rendered once per process and event (their markers
+// never reach the stored text): a restart, or another instance, finds the bodies it
+// would write already there.
+func (s *Store) ShareBodyTemplate(ctx context.Context, t *model.BodyTemplate) error {
+	var ids []int64
+	err := s.r(ctx).Model(&model.BodyTemplate{}).Where("html_body = ? AND text_body = ?", t.HTMLBody, t.TextBody).
+		Order("id").Limit(1).Pluck("id", &ids).Error
+	if err != nil {
+		return wrap(err, "find body template")
+	}
+	if len(ids) > 0 {
+		t.ID = ids[0]
+		return nil
+	}
+	return s.CreateBodyTemplate(ctx, t)
+}
+
 // readBodies reads the bodies of msgs through query (a message without stored bodies
 // gets empty ones), writing out those kept as a template and values. Templates are read
 // once and kept in templates, when given.
