@@ -122,6 +122,24 @@ func (t *campFastTemplate) bodyTemplate() *model.BodyTemplate {
 	return &model.BodyTemplate{HTMLBody: text(t.html), TextBody: text(t.text)}
 }
 
+// fill writes the message of one recipient, vals in their slots, but for its recipient's
+// address, ids and attachments.
+func (t *campFastTemplate) fill(vals *[campFastSlots]string) model.Message {
+	var escaped [campFastSlots]string
+	for i, v := range vals {
+		escaped[i] = template.HTMLEscapeString(v)
+	}
+	m := t.proto
+	m.Subject = t.subject.write(vals, &escaped)
+	if t.body != nil {
+		m.BodyTemplate, m.BodyValues = t.body, slices.Clone(vals[:])
+	} else {
+		m.HTMLBody, m.TextBody = t.html.write(vals, &escaped), t.text.write(vals, &escaped)
+	}
+	m.ToName, m.Headers = t.toName.write(vals, &escaped), t.headers.write(vals, &escaped)
+	return m
+}
+
 // campaignWriter writes the messages of one campaign, recipient after recipient.
 type campaignWriter struct {
 	a        *App
@@ -205,21 +223,10 @@ func (w *campaignWriter) fastMessage(ctx context.Context, r *store.CampaignRecip
 	if t == nil {
 		return nil, nil
 	}
-	var escaped [campFastSlots]string
-	for i, v := range vals {
-		escaped[i] = template.HTMLEscapeString(v)
-	}
-	m := t.proto
+	m := t.fill(&vals)
 	contactID := r.ContactID
 	m.IdempotencyKey = CampaignKey(w.c.ID) + strconv.FormatInt(r.ContactID, 10)
 	m.ToEmail, m.ContactID = r.Email, &contactID
-	m.Subject = t.subject.write(&vals, &escaped)
-	if t.body != nil {
-		m.BodyTemplate, m.BodyValues = t.body, slices.Clone(vals[:])
-	} else {
-		m.HTMLBody, m.TextBody = t.html.write(&vals, &escaped), t.text.write(&vals, &escaped)
-	}
-	m.ToName, m.Headers = t.toName.write(&vals, &escaped), t.headers.write(&vals, &escaped)
 	m.Attachments = append([]model.Attachment(nil), w.kit...)
 	t.uses++
 	if w.checkEvery > 0 && t.uses%w.checkEvery == 1 {
@@ -285,26 +292,13 @@ func (w *campaignWriter) compile(ctx context.Context, key campFastKey) (*campFas
 	if err != nil {
 		return nil, err
 	}
-	if a.Lang != key.lang || a.Kind != b.Kind || a.Lang != b.Lang || a.FromEmail != b.FromEmail ||
-		a.FromName != b.FromName || a.ReplyTo != b.ReplyTo || len(a.Attachments) != len(w.kit) ||
-		strings.Contains(a.FromName+a.FromEmail+a.ReplyTo, w.marker) {
+	if a.Lang != key.lang || len(a.Attachments) != len(w.kit) {
 		return nil, nil
 	}
-	t := &campFastTemplate{proto: *a}
-	var ok bool
-	for _, f := range []struct {
-		out  *campFastField
-		a, b string
-	}{
-		{&t.subject, a.Subject, b.Subject}, {&t.html, a.HTMLBody, b.HTMLBody}, {&t.text, a.TextBody, b.TextBody},
-		{&t.toName, a.ToName, b.ToName}, {&t.headers, sortedLines(a.Headers), sortedLines(b.Headers)},
-	} {
-		if *f.out, ok = splitMarked(w.marker, f.a, f.b, &markers, &campFastSamples); !ok {
-			return nil, nil
-		}
+	t := markedTemplate(w.marker, a, b, &markers, &campFastSamples)
+	if t == nil {
+		return nil, nil
 	}
-	t.proto.Subject, t.proto.HTMLBody, t.proto.TextBody, t.proto.ToName, t.proto.Headers = "", "", "", "", ""
-	t.proto.ToEmail, t.proto.IdempotencyKey, t.proto.ContactID, t.proto.Attachments = "", "", nil, nil
 	if w.shared {
 		t.body = t.bodyTemplate()
 		if err := w.a.Store.CreateBodyTemplate(ctx, t.body); err != nil {
@@ -312,6 +306,32 @@ func (w *campaignWriter) compile(ctx context.Context, key campFastKey) (*campFas
 		}
 	}
 	return t, nil
+}
+
+// markedTemplate makes a template of x, rendered with markers (each beginning with
+// prefix), and y, rendered with each marker followed by its sample, or returns nil when
+// they differ anywhere but at the values, or a marker reaches the sender.
+func markedTemplate(prefix string, x, y *model.Message, markers, samples *[campFastSlots]string) *campFastTemplate {
+	if x.Kind != y.Kind || x.Lang != y.Lang || x.FromEmail != y.FromEmail || x.FromName != y.FromName ||
+		x.ReplyTo != y.ReplyTo || strings.Contains(x.FromName+x.FromEmail+x.ReplyTo, prefix) {
+		return nil
+	}
+	t := &campFastTemplate{proto: *x}
+	for _, f := range []struct {
+		out  *campFastField
+		a, b string
+	}{
+		{&t.subject, x.Subject, y.Subject}, {&t.html, x.HTMLBody, y.HTMLBody}, {&t.text, x.TextBody, y.TextBody},
+		{&t.toName, x.ToName, y.ToName}, {&t.headers, sortedLines(x.Headers), sortedLines(y.Headers)},
+	} {
+		var ok bool
+		if *f.out, ok = splitMarked(prefix, f.a, f.b, markers, samples); !ok {
+			return nil
+		}
+	}
+	t.proto.Subject, t.proto.HTMLBody, t.proto.TextBody, t.proto.ToName, t.proto.Headers = "", "", "", "", ""
+	t.proto.ToEmail, t.proto.IdempotencyKey, t.proto.ContactID, t.proto.Attachments = "", "", nil, nil
+	return t
 }
 
 // splitMarked cuts a, rendered with markers (each beginning with prefix), into parts at

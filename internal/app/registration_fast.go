@@ -3,8 +3,6 @@ package app
 import (
 	"context"
 	"crypto/rand"
-	"html/template"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -172,15 +170,8 @@ func (a *App) regFastMessage(ctx context.Context, em Email, kind string, ev *mod
 	if t == nil {
 		return nil, nil
 	}
-	var escaped [campFastSlots]string
-	for i, v := range vals {
-		escaped[i] = template.HTMLEscapeString(v)
-	}
-	m := t.proto
+	m := t.fill(&vals)
 	m.IdempotencyKey, m.ToEmail, m.EventID, m.ContactID = em.Key, em.ToEmail, em.EventID, em.ContactID
-	m.Subject = t.subject.write(&vals, &escaped)
-	m.BodyTemplate, m.BodyValues = t.body, slices.Clone(vals[:])
-	m.ToName, m.Headers = t.toName.write(&vals, &escaped), t.headers.write(&vals, &escaped)
 	m.Attachments = em.Attachments
 	if check {
 		slow, err := a.buildMessage(ctx, em)
@@ -231,25 +222,14 @@ func (a *App) regFastCompile(ctx context.Context, prefix string, id regFastID, e
 	if y == nil || err != nil {
 		return nil, err
 	}
-	if x.Lang != id.lang || x.Kind != y.Kind || x.Lang != y.Lang || x.FromEmail != y.FromEmail || x.FromName != y.FromName ||
-		x.ReplyTo != y.ReplyTo || strings.Contains(x.FromName+x.FromEmail+x.ReplyTo, prefix) {
+	if x.Lang != id.lang {
 		return nil, nil
 	}
-	t := &campFastTemplate{proto: *x}
-	var ok bool
-	for _, f := range []struct {
-		out  *campFastField
-		a, b string
-	}{
-		{&t.subject, x.Subject, y.Subject}, {&t.html, x.HTMLBody, y.HTMLBody}, {&t.text, x.TextBody, y.TextBody},
-		{&t.toName, x.ToName, y.ToName}, {&t.headers, sortedLines(x.Headers), sortedLines(y.Headers)},
-	} {
-		if *f.out, ok = splitMarked(prefix, f.a, f.b, &markers, &regFastSamples); !ok {
-			return nil, nil
-		}
+	t := markedTemplate(prefix, x, y, &markers, &regFastSamples)
+	if t == nil {
+		return nil, nil
 	}
-	t.proto.Subject, t.proto.HTMLBody, t.proto.TextBody, t.proto.ToName, t.proto.Headers = "", "", "", "", ""
-	t.proto.ToEmail, t.proto.IdempotencyKey, t.proto.EventID, t.proto.ContactID, t.proto.Attachments = "", "", nil, nil, nil
+	t.proto.EventID = nil
 	t.body = t.bodyTemplate()
 	if err := a.Store.ShareBodyTemplate(ctx, t.body); err != nil {
 		return nil, err
