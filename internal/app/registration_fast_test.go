@@ -205,3 +205,45 @@ func TestRegistrationsQueueTheirOwnEmails(t *testing.T) {
 		t.Errorf("after a restart the confirmation's bodies were stored again (template %v, want %d)", e, stored)
 	}
 }
+
+// FuzzRegistrationFast: whatever the event's title and venue and the person's names and
+// token, a registration email written from a rendering kept (not the first, which is
+// compared with the ordinary rendering) is the rendered one, or the person gets the
+// ordinary rendering.
+func FuzzRegistrationFast(f *testing.F) {
+	f.Add("Les blogueurs & la <fibre>", "Ministère", "Jean-Pierre", "O'Brien", "Ab_c-9", uint8(0), true)
+	f.Add("Qz{first_name} « 2017 »", "Lomé, Togo", "Zoë", "d’Almeida", "_-x", uint8(3), false)
+	f.Add("<b>Fibre</b>", "", "Kofi K. Annan", "Test", "plain09", uint8(4), true)
+	a, ev := campFastApp(f)
+	ctx := context.Background()
+	kinds := []string{"confirmed", "waitlisted", "pending", "promoted", "cancelled", "already_registered"}
+	f.Fuzz(func(t *testing.T, title, venue, first, last, token string, kind uint8, fr bool) {
+		e := *ev
+		e.Title, e.VenueName = title, venue
+		k, lang := kinds[int(kind)%len(kinds)], "en"
+		if fr {
+			lang = "fr"
+		}
+		for i, c := range []*model.Contact{{ID: 1, Email: "ama@example.tg", FirstName: "Ama", LastName: "Mensah"},
+			{ID: 2, Email: "p@example.tg", FirstName: first, LastName: last}} {
+			tok := token
+			if i == 0 {
+				tok = "Ab0"
+			}
+			em, reg := regFastCase(a, &e, c, k, lang, tok)
+			got, err := a.registrationMessage(ctx, em, k, &e, c, reg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := a.buildMessage(ctx, em)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !campFastSame(got, want) {
+				html, text, _ := got.Bodies()
+				t.Fatalf("%s email (%s) for %q %q at %q differs from the rendered one:\nsubject %q\n   want %q\nhtml %s\nwant %s\ntext %q\nwant %q",
+					k, lang, first, last, title, got.Subject, want.Subject, html, want.HTMLBody, text, want.TextBody)
+			}
+		}
+	})
+}
