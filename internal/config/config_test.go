@@ -69,6 +69,17 @@ func TestParseSMTPConnections(t *testing.T) {
 	if s, err := ParseSMTP("smtp://mail.example.tg"); err != nil || s.Connections != DefaultSMTPConnections {
 		t.Fatalf("default: %+v %v", s, err)
 	}
+	for _, host := range []string{"smtp.office365.com", "SMTP.Office365.com.", "smtp-mail.outlook.com"} {
+		if s, err := ParseSMTP("smtp://user:pw@" + host + ":587"); err != nil || s.Connections != Microsoft365SMTPConnections {
+			t.Fatalf("%s: %+v %v, want Microsoft 365's %d connections", host, s, err, Microsoft365SMTPConnections)
+		}
+	}
+	if s, err := ParseSMTP("smtp://smtp.office365.com?connections=1"); err != nil || s.Connections != 1 {
+		t.Fatalf("connections=1 at Microsoft 365: %+v %v", s, err)
+	}
+	if s, err := ParseSMTP("smtp://mail.notoffice365.com"); err != nil || s.Connections != DefaultSMTPConnections {
+		t.Fatalf("a host that only ends like Microsoft's: %+v %v", s, err)
+	}
 	if s, err := ParseSMTP("smtp://mail.example.tg:25?tls=none&connections=8"); err != nil || s.Connections != 8 {
 		t.Fatalf("connections=8: %+v %v", s, err)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"relais/internal/config"
 	"relais/internal/mail/mailtest"
 	"relais/internal/model"
 	"relais/internal/store/storetest"
@@ -30,7 +31,7 @@ func TestCrashLosesNoRegistration(t *testing.T) {
 
 func testCrash(t *testing.T, driver string) {
 	const clients = 16
-	const connections = 3 // the mail worker's SMTP connections (the default)
+	const connections = config.DefaultSMTPConnections // the mail worker's SMTP connections
 	smtp := mailtest.Start(t)
 	db := storetest.URL(t, driver)
 	// Mail the dead process had claimed goes out again when its claim runs out: 5 min in
