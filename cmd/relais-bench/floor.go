@@ -99,6 +99,14 @@ func startFloor(driver, dsn string, tickets int) (*floorServer, error) {
 	return f, nil
 }
 
+// settle copies the floor's SQLite log back into its database and empties it, as
+// relais' checkpointer keeps its own short (nothing on PostgreSQL).
+func (f *floorServer) settle() {
+	if f.db.Dialector.Name() == "sqlite" {
+		f.db.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
+	}
+}
+
 func (f *floorServer) close() {
 	f.srv.Shutdown(context.Background())
 	if d, err := f.db.DB(); err == nil {
