@@ -148,7 +148,9 @@ func (a *App) regFastMessage(ctx context.Context, em Email, kind string, ev *mod
 			e.t = t
 			if err != nil {
 				// Rendered the ordinary way this time; the next one tries again.
-				delete(cache.m, id)
+				if cache.m[id] == e {
+					delete(cache.m, id)
+				}
 				if a.Log != nil {
 					a.Log.Warn("registration email: no rendering with markers", "event", ev.ID, "kind", kind, "err", err)
 				}
@@ -159,8 +161,12 @@ func (a *App) regFastMessage(ctx context.Context, em Email, kind string, ev *mod
 	}
 	select {
 	case <-e.ready:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	default:
+		select {
+		case <-e.ready:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
 	cache.mu.Lock()
 	t := e.t

@@ -247,3 +247,28 @@ func FuzzRegistrationFast(f *testing.F) {
 		}
 	})
 }
+
+// A rendering whose bodies cannot be stored leaves that person's email to the ordinary
+// rendering, and the next person's email is written from a rendering made again.
+func TestRegistrationEmailFromMarkersFallsBackWhenNotStored(t *testing.T) {
+	a, ev := campFastApp(t)
+	c := &model.Contact{ID: 1, Email: "ama@example.tg", FirstName: "Ama", LastName: "Mensah"}
+	em, reg := regFastCase(a, ev, c, "confirmed", "fr", NewToken())
+	if _, err := a.Settings(context.Background()); err != nil { // kept: only the write below fails
+		t.Fatal(err)
+	}
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel() // storing the bodies fails
+	m, err := a.registrationMessage(cancelled, em, "confirmed", ev, c, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := a.buildMessage(context.Background(), em)
+	if m.BodyTemplate != nil || !campFastSame(m, want) {
+		t.Fatal("the email is not the ordinary rendering")
+	}
+	em, reg = regFastCase(a, ev, c, "confirmed", "fr", NewToken())
+	if m, err := a.registrationMessage(context.Background(), em, "confirmed", ev, c, reg); err != nil || m.BodyTemplate == nil {
+		t.Fatalf("the next email is not written from markers (err %v)", err)
+	}
+}
