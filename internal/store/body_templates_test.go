@@ -157,3 +157,33 @@ func TestBodyTemplatesRollbackWritesBodiesOut(t *testing.T) {
 		})
 	}
 }
+
+// A body template identical to a recent one is not stored again; another is, and so is
+// a twin of a template older than the latest ones compared.
+func TestShareBodyTemplateFindsItsTwin(t *testing.T) {
+	ctx := context.Background()
+	for _, driver := range storetest.Drivers(t) {
+		t.Run(driver, func(t *testing.T) {
+			s, tmpl := withSharedBody(t, driver)
+			twin := sharedBody()
+			if err := s.ShareBodyTemplate(ctx, twin); err != nil || twin.ID != tmpl.ID {
+				t.Fatalf("twin stored as %d, want %d (%v)", twin.ID, tmpl.ID, err)
+			}
+			other := sharedBody()
+			other.TextBody += " autre"
+			if err := s.ShareBodyTemplate(ctx, other); err != nil || other.ID == 0 || other.ID == tmpl.ID {
+				t.Fatalf("another body stored as %d (%v)", other.ID, err)
+			}
+			for i := range store.ShareRecent {
+				filler := &model.BodyTemplate{HTMLBody: "<p>x</p>", TextBody: time.Duration(i).String()}
+				if err := s.CreateBodyTemplate(ctx, filler); err != nil {
+					t.Fatal(err)
+				}
+			}
+			late := sharedBody()
+			if err := s.ShareBodyTemplate(ctx, late); err != nil || late.ID == tmpl.ID || late.ID == 0 {
+				t.Fatalf("twin of an old template stored as %d (%v)", late.ID, err)
+			}
+		})
+	}
+}

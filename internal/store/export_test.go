@@ -26,3 +26,5 @@ func (m *SentMarker) ReadSetting(ctx context.Context, name string) (string, erro
 	})
 	return v, err
 }
+
+const ShareRecent = shareRecent

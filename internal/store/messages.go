@@ -188,13 +188,16 @@ func (s *Store) CreateBodyTemplate(ctx context.Context, t *model.BodyTemplate) e
 	return wrap(err, "create body template")
 }
 
-// ShareBodyTemplate sets t's ID to that of a stored template with the same bodies, or
-// stores t. Registration emails are rendered once per process and event (their markers
-// never reach the stored text): a restart, or another instance, finds the bodies it
-// would write already there.
+// ShareBodyTemplate sets t's ID to that of a recent stored template with the same
+// bodies, or stores t. Registration emails are rendered once per process and event
+// (their markers never reach the stored text): a restart, or another instance, finds the
+// bodies it would write already there. Only the latest shareRecent templates are
+// compared, so that the look-up costs the same however many there are; an older twin
+// only means one more copy.
 func (s *Store) ShareBodyTemplate(ctx context.Context, t *model.BodyTemplate) error {
 	var ids []int64
-	err := s.r(ctx).Model(&model.BodyTemplate{}).Where("html_body = ? AND text_body = ?", t.HTMLBody, t.TextBody).
+	recent := s.r(ctx).Model(&model.BodyTemplate{}).Select("id").Order("id DESC").Limit(shareRecent)
+	err := s.r(ctx).Model(&model.BodyTemplate{}).Where("id IN (?) AND html_body = ? AND text_body = ?", recent, t.HTMLBody, t.TextBody).
 		Order("id").Limit(1).Pluck("id", &ids).Error
 	if err != nil {
 		return wrap(err, "find body template")
@@ -205,6 +208,9 @@ func (s *Store) ShareBodyTemplate(ctx context.Context, t *model.BodyTemplate) er
 	}
 	return s.CreateBodyTemplate(ctx, t)
 }
+
+// shareRecent is how many of the latest body templates ShareBodyTemplate compares.
+const shareRecent = 100
 
 // readBodies reads the bodies of msgs through query (a message without stored bodies
 // gets empty ones), writing out those kept as a template and values. Templates are read
