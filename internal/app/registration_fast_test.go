@@ -19,12 +19,33 @@ func regFastCase(a *App, ev *model.Event, c *model.Contact, kind, lang, token st
 	return a.registrationEmail(kind, ev, c, r, fmt.Sprintf("reg:%d:%s", c.ID, kind)), r
 }
 
+// regFastCheck writes the email of kind for c at ev through registrationMessage and
+// fails unless it is the ordinary rendering; it returns the email and the message.
+func regFastCheck(t *testing.T, a *App, ev *model.Event, c *model.Contact, kind, lang, token string) (Email, *model.Message) {
+	t.Helper()
+	ctx := context.Background()
+	em, reg := regFastCase(a, ev, c, kind, lang, token)
+	got, err := a.registrationMessage(ctx, em, kind, ev, c, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := a.buildMessage(ctx, em)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !campFastSame(got, want) {
+		html, text, _ := got.Bodies()
+		t.Fatalf("%s email (%s) for %q %q at %q differs from the rendered one:\nsubject %q / %q\nto %q / %q\n--- html\n%s\n--- want\n%s\n--- text\n%s\n--- want\n%s",
+			kind, lang, c.FirstName, c.LastName, ev.Title, got.Subject, want.Subject, got.ToName, want.ToName, html, want.HTMLBody, text, want.TextBody)
+	}
+	return em, got
+}
+
 // Every registration email written from markers is the one the templates render, for
 // names of every kind, both languages and every kind of email; plain names are written
 // from markers, the others rendered.
 func TestRegistrationEmailsFromMarkersAreTheRenderedOnes(t *testing.T) {
 	a, ev := campFastApp(t)
-	ctx := context.Background()
 	var fast, slow int
 	stored := map[int64]bool{}
 	tokens := []string{"AbCdEf012345-xyz", "Ab_cd-9", "plain09", "x_Y_z", "_Ab", "Ab_", "a-_b", "ab-", "-ab", NewToken()}
@@ -33,20 +54,7 @@ func TestRegistrationEmailsFromMarkersAreTheRenderedOnes(t *testing.T) {
 		for j, kind := range []string{"confirmed", "waitlisted", "pending", "promoted", "cancelled", "already_registered", "rejected"} {
 			lang := []string{"fr", "en"}[i%2]
 			token := tokens[(i+j)%len(tokens)] // '_' and '-' in every place
-			em, reg := regFastCase(a, ev, c, kind, lang, token)
-			got, err := a.registrationMessage(ctx, em, kind, ev, c, reg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, err := a.buildMessage(ctx, em)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !campFastSame(got, want) {
-				html, text, _ := got.Bodies()
-				t.Fatalf("%s email for %q %q (%s) differs from the rendered one:\nsubject %q / %q\nto %q / %q\n--- html\n%s\n--- want\n%s\n--- text\n%s\n--- want\n%s",
-					kind, c.FirstName, c.LastName, lang, got.Subject, want.Subject, got.ToName, want.ToName, html, want.HTMLBody, text, want.TextBody)
-			}
+			em, got := regFastCheck(t, a, ev, c, kind, lang, token)
 			if len(got.Attachments) != len(em.Attachments) {
 				t.Fatalf("%s email: %d attachments, want %d", kind, len(got.Attachments), len(em.Attachments))
 			}
@@ -215,7 +223,6 @@ func FuzzRegistrationFast(f *testing.F) {
 	f.Add("Qz{first_name} « 2017 »", "Lomé, Togo", "Zoë", "d’Almeida", "_-x", uint8(3), false)
 	f.Add("<b>Fibre</b>", "", "Kofi K. Annan", "Test", "plain09", uint8(4), true)
 	a, ev := campFastApp(f)
-	ctx := context.Background()
 	kinds := []string{"confirmed", "waitlisted", "pending", "promoted", "cancelled", "already_registered"}
 	f.Fuzz(func(t *testing.T, title, venue, first, last, token string, kind uint8, fr bool) {
 		e := *ev
@@ -230,20 +237,7 @@ func FuzzRegistrationFast(f *testing.F) {
 			if i == 0 {
 				tok = "Ab0"
 			}
-			em, reg := regFastCase(a, &e, c, k, lang, tok)
-			got, err := a.registrationMessage(ctx, em, k, &e, c, reg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, err := a.buildMessage(ctx, em)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !campFastSame(got, want) {
-				html, text, _ := got.Bodies()
-				t.Fatalf("%s email (%s) for %q %q at %q differs from the rendered one:\nsubject %q\n   want %q\nhtml %s\nwant %s\ntext %q\nwant %q",
-					k, lang, first, last, title, got.Subject, want.Subject, html, want.HTMLBody, text, want.TextBody)
-			}
+			regFastCheck(t, a, &e, c, k, lang, tok)
 		}
 	})
 }
