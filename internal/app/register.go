@@ -126,8 +126,7 @@ func (a *App) RegisterFor(ctx context.Context, ev *model.Event, questions []mode
 		return nil, err
 	}
 	preContact := &model.Contact{Email: in.Email, FirstName: in.FirstName, LastName: in.LastName}
-	prerendered, err := a.registrationMessage(ctx, a.registrationEmail(string(guess), ev, preContact, fresh, ""),
-		string(guess), ev, preContact, fresh)
+	prerendered, err := a.registrationMessage(ctx, string(guess), ev, preContact, fresh, "")
 	preReference := fresh.Reference // a clash inside the transaction draws another
 	if err != nil {
 		return nil, err

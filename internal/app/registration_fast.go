@@ -95,12 +95,13 @@ type regFastCache struct {
 // regFastMax bounds the renderings kept; past it, the cache starts over.
 const regFastMax = 256
 
-// registrationMessage builds the message of em, registrationEmail's email of kind for
-// c's registration r at ev: written from the email's rendering with markers when it
-// can be, else rendered the ordinary way. It may write (a rendering's bodies): never
-// inside a transaction, where on SQLite it would wait for its own write connection.
-func (a *App) registrationMessage(ctx context.Context, em Email, kind string, ev *model.Event,
-	c *model.Contact, r *model.Registration) (*model.Message, error) {
+// registrationMessage builds the message of registrationEmail(kind, ev, c, r, key):
+// written from the email's rendering with markers when it can be, else rendered the
+// ordinary way. It may write (a rendering's bodies): never inside a transaction, where
+// on SQLite it would wait for its own write connection.
+func (a *App) registrationMessage(ctx context.Context, kind string, ev *model.Event, c *model.Contact,
+	r *model.Registration, key string) (*model.Message, error) {
+	em := a.registrationEmail(kind, ev, c, r, key)
 	m, err := a.regFastMessage(ctx, em, kind, ev, c, r)
 	if m != nil || err != nil {
 		return m, err
@@ -115,9 +116,9 @@ func (a *App) regFastMessage(ctx context.Context, em Email, kind string, ev *mod
 	var vals [campFastSlots]string
 	vals[campFastFirst], vals[campFastLast] = c.FirstName, c.LastName
 	vals[campFastToken], vals[regFastReference] = r.ManageToken, ticket.FormatReference(r.Reference)
-	if kind == "rejected" || !campFastNameOK(vals[campFastFirst], true) || !campFastNameOK(vals[campFastLast], true) ||
+	if r.RejectReason != "" || !campFastNameOK(vals[campFastFirst], true) || !campFastNameOK(vals[campFastLast], true) ||
 		!campFastTokenOK(vals[campFastToken], false) || !campFastTokenOK(vals[regFastReference], false) {
-		return nil, nil // the reason given for a rejection is free text
+		return nil, nil // the reason given for a rejection is free text, with no slot
 	}
 	settings, err := a.Settings(ctx)
 	if err != nil {

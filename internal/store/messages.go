@@ -868,8 +868,8 @@ func scanAttachments(rows *sql.Rows, err error) ([]model.Attachment, error) {
 }
 
 // indexOnly makes PostgreSQL read the worker's tables by their indexes, for the rest of
-// the transaction (SET LOCAL) or the session (SET, on a marker's read connection, reset
-// before it goes back to the pool). Every query of the worker looks messages and their
+// the transaction (indexOnlySession: for the session, on a marker's read connection,
+// reset before it goes back to the pool). Every query of the worker looks messages and their
 // attachments up by an index; but on tables not analyzed yet (a new database, until
 // autovacuum comes by a minute later) PostgreSQL takes each value of an IN list to
 // match 0.5% of the rows and read whole tables instead: 7–14 ms for every 16 to 200
