@@ -181,7 +181,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		Backoff: scaledBackoff(cfg.MailRetryBase), Lease: cfg.MailLease,
 		// A retry is due at most one poll late: with short waits (tests), look as often.
 		Poll: min(10*time.Second, cfg.MailRetryBase)})
-	w.app.Kick = worker.Kick
+	w.app.Kick, w.app.MailLag = worker.Kick, worker.Lag
 	e, err := web.New(web.Deps{App: w.app, Config: cfg, I18n: w.i18n, Log: log, Secret: secret})
 	if err != nil {
 		return err

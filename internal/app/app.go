@@ -31,6 +31,8 @@ type App struct {
 	Token func() string
 	// Kick wakes the mail worker after mail was queued; may be nil.
 	Kick func()
+	// MailLag says how far behind the mail worker is (mail.Worker.Lag); may be nil.
+	MailLag func() time.Duration
 	// Mail renders emails; I18n translates them.
 	Mail *mail.Renderer
 	I18n *i18n.Bundle
@@ -39,6 +41,8 @@ type App struct {
 	door       doorState                 // the check-in API's cached door links and events, queued admissions (checkin_fast.go)
 	apiTokens  credCache[cachedAPIToken] // API tokens read lately, by their SHA-256 (UserForAPIToken)
 	regSlots   chan struct{}             // registrations written at once (RegisterFor); made by New
+	regNarrow  chan struct{}             // the fewer written at once while the mail worker is behind; made by New
+	regWrites  writeQueue                // on SQLite, registrations waiting for the write connection (RegisterFor)
 	ics        icsCache                  // each event's calendar file (EventICS)
 	regFast    regFastCache              // registration emails rendered with markers (registration_fast.go)
 	dummy      sync.Once
@@ -48,7 +52,8 @@ type App struct {
 // New builds the application layer.
 func New(st *store.Store, cfg config.Config, log *slog.Logger) *App {
 	return &App{Store: st, Config: cfg, Log: log, Now: store.Now, Token: NewToken,
-		regSlots: make(chan struct{}, registrationSlots())}
+		regSlots: make(chan struct{}, registrationSlots()), regNarrow: make(chan struct{}, narrowRegistrationSlots()),
+		regWrites: writeQueue{plain: true}}
 }
 
 // NewToken returns 192 random bits, URL-safe.

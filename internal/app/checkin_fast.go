@@ -147,16 +147,17 @@ type queuedScan struct {
 	done      chan struct{}
 }
 
-// writeQueue gathers the scans waiting for SQLite's write connection. One goroutine,
-// started when the first arrives and gone when none is left, writes all those queued
-// in one transaction, then those that arrived meanwhile, and so on: the connection is
-// not handed from request to request, and a scan costs a few statements rather than
-// a transaction of its own.
+// writeQueue gathers the scans (or, in App.regWrites, the registrations) waiting for
+// SQLite's write connection. One goroutine, started when the first arrives and gone
+// when none is left, writes all those queued in one transaction, then those that
+// arrived meanwhile, and so on: the connection is not handed from request to request,
+// and a scan costs a few statements rather than a transaction of its own.
 type writeQueue struct {
 	mu      sync.Mutex
 	pending []*queuedScan
 	running bool
 	stmts   *store.ScanStatements // prepared by the goroutine, kept while the App lives
+	plain   bool                  // no scan statements to prepare: a queue of registrations
 }
 
 // maxWriteBatch bounds the scans written in one transaction.
@@ -177,8 +178,8 @@ func (q *writeQueue) wait(a *App, w *queuedScan) {
 
 // write writes the queued scans until none is left.
 func (q *writeQueue) write(a *App) {
-	ctx := context.Background() // the requests' own may end; the busy timeout bounds the wait
-	if q.stmts == nil {         // only this goroutine (one at a time) touches stmts
+	ctx := context.Background()     // the requests' own may end; the busy timeout bounds the wait
+	if q.stmts == nil && !q.plain { // only this goroutine (one at a time) touches stmts
 		q.stmts, _ = a.Store.PrepareScanStatements(ctx) // nil on failure: statements unprepared
 	}
 	for {

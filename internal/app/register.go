@@ -94,24 +94,11 @@ func (a *App) RegisterFor(ctx context.Context, ev *model.Event, questions []mode
 	if in.Source == "" {
 		in.Source = model.SourceOnline
 	}
-	// A burst of registrations takes its turns: the ones beyond the slots wait here,
-	// asleep, instead of all competing for the processor with the mail worker, which
-	// then fell seconds behind on PostgreSQL (SQLite's single writer queued them anyway).
-	if a.regSlots != nil {
-		wait := time.NewTimer(regSlotWait)
-		select {
-		case a.regSlots <- struct{}{}:
-			wait.Stop()
-			defer func() { <-a.regSlots }()
-		case <-wait.C:
-			// Far more than a burst's wait: the person is asked to try again shortly.
-			return nil, &model.Error{Code: model.EUnavailable, Message: "error.unavailable"}
-		case <-ctx.Done():
-			// The request ended (the person left): nothing was written.
-			wait.Stop()
-			return nil, &model.Error{Code: model.EUnavailable, Message: "error.unavailable", Err: ctx.Err()}
-		}
+	release, err := a.registrationTurn(ctx)
+	if err != nil {
+		return nil, err
 	}
+	defer release()
 	now := a.Now()
 	res := &RegisterResult{}
 	var mail Email
@@ -142,7 +129,15 @@ func (a *App) RegisterFor(ctx context.Context, ev *model.Event, questions []mode
 	// the insert that finds them replaces it, inside the transaction (on PostgreSQL it
 	// uses up an id of the contacts' sequence).
 	const likelyNew = true
+	// On SQLite the registration's writes are queued with those of concurrent ones and
+	// written in one transaction (registrationTx): a request that has left must not undo
+	// them halfway (an interrupted statement rolls the whole transaction back).
+	txCtx := ctx
+	if a.Store.Driver == "sqlite" {
+		txCtx = context.WithoutCancel(ctx)
+	}
 	txFn := func(tx *store.Store) error {
+		ctx := txCtx
 		// It may run twice (the loser of a race on a unique index runs again).
 		*res, mail = RegisterResult{}, Email{}
 		fresh.ID, fresh.ContactID, fresh.Reference = 0, 0, preReference
@@ -214,17 +209,34 @@ func (a *App) RegisterFor(ctx context.Context, ev *model.Event, questions []mode
 		_, err = a.queueEmail(ctx, tx, a.registrationEmail(string(status), ev, c, r, key))
 		return err
 	}
-	err = a.Store.Tx(ctx, txFn)
+	err = a.registrationTx(ctx, fresh.TicketCode, txFn)
 	if me, ok := err.(*model.Error); ok && me.Code == model.EConflict && me.Message == "error.conflict" {
 		*res, mail = RegisterResult{}, Email{}
 		fresh.ID, fresh.ContactID = 0, 0
-		err = a.Store.Tx(ctx, txFn)
+		err = a.registrationTx(ctx, fresh.TicketCode, txFn)
 	}
 	if err != nil {
 		return nil, err
 	}
 	a.kick()
 	return res, nil
+}
+
+// registrationTx runs fn, a registration's writes, in a transaction. On SQLite, where
+// one connection writes, it is queued with the concurrent registrations' and one
+// transaction writes them all, each in a savepoint of its own whose error is its own
+// answer (see writeQueue): a burst costs a commit per few registrations rather than
+// one each, and the write connection is not handed from request to request. fn may
+// run more than once and must set all it reports afresh; key tells concurrent calls
+// apart.
+func (a *App) registrationTx(ctx context.Context, key string, fn func(tx *store.Store) error) error {
+	if a.Store.Driver != "sqlite" {
+		return a.Store.Tx(ctx, fn)
+	}
+	w := &queuedScan{run: func(_ context.Context, tx *store.Store, _ *store.ScanStatements) error { return fn(tx) },
+		nonce: key, savepoint: true}
+	a.regWrites.wait(a, w)
+	return w.err
 }
 
 // createRegistration inserts r, drawing a new short reference in the rare case that
@@ -471,6 +483,52 @@ var newReference = ticket.NewReference
 // regSlotWait bounds how long a registration waits for its turn.
 const regSlotWait = 15 * time.Second
 
-// registrationSlots is how many registrations are prepared and written at once: twice
-// the processors, enough to keep them busy while others wait on the database.
-func registrationSlots() int { return max(4, 2*runtime.GOMAXPROCS(0)) }
+// registrationSlots is how many registrations are prepared and written at once: eight
+// per processor, enough to keep them busy while others wait on the database, and to
+// give SQLite's write queue a few to write in each transaction.
+func registrationSlots() int { return max(8, 8*runtime.GOMAXPROCS(0)) }
+
+// narrowRegistrationSlots is how many of them are prepared and written at once while
+// the mail worker is more than mailLagLimit behind: the processors go to the
+// confirmations first.
+func narrowRegistrationSlots() int { return max(4, 2*runtime.GOMAXPROCS(0)) }
+
+// mailLagLimit is how far behind the mail worker may fall before registrations give
+// way to it: well within the two seconds a confirmation may take after a burst.
+const mailLagLimit = time.Second
+
+// registrationTurn waits for a registration's turn and returns the function that ends
+// it. A burst of registrations takes turns: the ones beyond the slots wait here,
+// asleep, instead of all competing for the processor with the mail worker, which then
+// fell seconds behind. While the worker is more than mailLagLimit behind, fewer take
+// their turn at once, until the confirmations catch up.
+func (a *App) registrationTurn(ctx context.Context) (release func(), err error) {
+	if a.regSlots == nil {
+		return func() {}, nil
+	}
+	wait := time.NewTimer(regSlotWait)
+	defer wait.Stop()
+	take := func(slots chan struct{}) error {
+		select {
+		case slots <- struct{}{}:
+			return nil
+		case <-wait.C:
+			// Far more than a burst's wait: the person is asked to try again shortly.
+			return &model.Error{Code: model.EUnavailable, Message: "error.unavailable"}
+		case <-ctx.Done():
+			// The request ended (the person left): nothing was written.
+			return &model.Error{Code: model.EUnavailable, Message: "error.unavailable", Err: ctx.Err()}
+		}
+	}
+	if err := take(a.regSlots); err != nil {
+		return nil, err
+	}
+	if a.MailLag == nil || a.MailLag() <= mailLagLimit {
+		return func() { <-a.regSlots }, nil
+	}
+	if err := take(a.regNarrow); err != nil {
+		<-a.regSlots
+		return nil, err
+	}
+	return func() { <-a.regNarrow; <-a.regSlots }, nil
+}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -386,6 +387,112 @@ func TestRegisterReferenceClash(t *testing.T) {
 				t.Fatalf("confirmation gives the wrong reference:\n%s", m.TextBody)
 			}
 		})
+	}
+}
+
+// While the mail worker is behind, fewer registrations take their turn at once: with
+// the narrow slots taken, a registration waits for one, and one whose request ends
+// meanwhile gives its other slot back; with the mail on time, none is needed.
+func TestRegistrationsGiveWayToLateMail(t *testing.T) {
+	a, _ := regApp(t, "sqlite")
+	ev := regEvent(t, a, 0, model.ModeOpen)
+	var lag atomic.Int64
+	a.MailLag = func() time.Duration { return time.Duration(lag.Load()) }
+	wide, narrow := a.RegistrationSlots(), a.RegistrationNarrowSlots()
+	if cap(narrow) >= cap(wide) {
+		t.Fatalf("%d narrow slots for %d", cap(narrow), cap(wide))
+	}
+	for range cap(narrow) {
+		narrow <- struct{}{}
+	}
+	if _, err := a.Register(context.Background(), ev.ID, person(1)); err != nil {
+		t.Fatalf("mail on time: %v", err)
+	}
+	lag.Store(int64(3 * time.Second))
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if _, err := a.Register(ctx, ev.ID, person(2)); model.ErrorCode(err) != model.EUnavailable || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("mail late, no narrow slot: %v (want unavailable: try again)", err)
+	}
+	if len(wide) != 0 {
+		t.Fatalf("%d slots kept by a registration that gave up", len(wide))
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := a.Register(context.Background(), ev.ID, person(3))
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("registered without a narrow slot while the mail is late: %v", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	<-narrow
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if len(wide) != 0 || len(narrow) != cap(narrow)-1 {
+		t.Fatalf("slots taken after the registration: %d and %d narrow, want 0 and %d", len(wide), len(narrow), cap(narrow)-1)
+	}
+	for i, want := range []int{1, 0, 1} {
+		if n := countMessages(t, a, "registration_confirmed", fmt.Sprintf("blogueur%d@example.tg", i+1)); n != want {
+			t.Fatalf("confirmations to blogueur%d: %d, want %d", i+1, n, want)
+		}
+	}
+}
+
+// On SQLite, registrations that arrive together are written in one transaction. Each
+// sees the ones before it (the same address twice makes one registration and a
+// reminder), and one refused inside the transaction leaves nothing behind and takes
+// nothing from the others.
+func TestRegistrationsSharingATransaction(t *testing.T) {
+	a, _ := regApp(t, "sqlite")
+	ctx := context.Background()
+	ev := regEvent(t, a, 0, model.ModeOpen)
+	invited := &model.Contact{Email: "invitee@example.tg", FirstName: "Afi", LastName: "Invitée", Lang: "fr", UnsubscribeToken: app.NewToken()}
+	if err := a.Store.CreateContact(ctx, invited); err != nil {
+		t.Fatal(err)
+	}
+	inv := &model.Invitation{EventID: ev.ID, ContactID: invited.ID, Token: app.NewToken(), Status: "sent"}
+	if err := a.Store.CreateInvitation(ctx, inv); err != nil {
+		t.Fatal(err)
+	}
+	refused := person(2) // someone else using the invitation: refused once the contact is written
+	refused.InvitationToken = inv.Token
+	ins := []app.RegistrationInput{person(1), person(1), refused, person(3)}
+	flush := a.HoldRegistrationWrites()
+	results := make([]*app.RegisterResult, len(ins))
+	errs := make([]error, len(ins))
+	var wg sync.WaitGroup
+	for i, in := range ins {
+		wg.Go(func() { results[i], errs[i] = a.Register(ctx, ev.ID, in) })
+	}
+	flush(len(ins))
+	wg.Wait()
+	if errs[0] != nil || errs[1] != nil || errs[3] != nil {
+		t.Fatalf("errors: %v", errs)
+	}
+	var fe *model.Error
+	if !errors.As(errs[2], &fe) || fe.Fields["email"] != "error.invitation_email" {
+		t.Fatalf("invitation used by another address: %v", errs[2])
+	}
+	if results[0].Duplicate == results[1].Duplicate || results[0].Registration.ID != results[1].Registration.ID {
+		t.Fatalf("the same address twice: %+v and %+v", results[0], results[1])
+	}
+	if results[3].Duplicate || results[3].Registration.Status != model.RegConfirmed {
+		t.Fatalf("the last one: %+v", results[3])
+	}
+	regs, _, err := a.Store.ListRegistrations(ctx, store.RegistrationFilter{EventID: ev.ID})
+	if err != nil || len(regs) != 2 {
+		t.Fatalf("%d registrations (%v), want 2", len(regs), err)
+	}
+	if _, err := a.Store.FindContactByEmail(ctx, "blogueur2@example.tg"); model.ErrorCode(err) != model.ENotFound {
+		t.Fatalf("the refused registration left its contact behind: %v", err)
+	}
+	for to, want := range map[string][2]int{"blogueur1@example.tg": {1, 1}, "blogueur2@example.tg": {0, 0}, "blogueur3@example.tg": {1, 0}} {
+		if c, r := countMessages(t, a, "registration_confirmed", to), countMessages(t, a, "registration_already_registered", to); c != want[0] || r != want[1] {
+			t.Fatalf("to %s: %d confirmations and %d reminders, want %v", to, c, r, want)
+		}
 	}
 }
 

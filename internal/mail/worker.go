@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"regexp"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"relais/internal/model"
@@ -34,7 +35,16 @@ type Worker struct {
 	log  *slog.Logger
 	kick chan struct{}
 	next time.Time // earliest time of the next send under Rate
+	// lag is how late, in nanoseconds, the oldest message of the latest batch claimed
+	// was due when claimed; 0 when there was none, or the batch before stopped short.
+	lag atomic.Int64
 }
+
+// Lag says how far behind the worker is: how long the oldest message of the batch it
+// claimed last had been due, or 0 when it has nothing due or cannot send (the server
+// is away). It is read while a burst of registrations goes on: their confirmations
+// should not fall far behind.
+func (w *Worker) Lag() time.Duration { return time.Duration(w.lag.Load()) }
 
 // NewWorker returns a worker sending through s the mail kept in st.
 func NewWorker(st *store.Store, s Sender, opts WorkerOptions) *Worker {
@@ -145,6 +155,7 @@ func (w *Worker) Run(ctx context.Context) error {
 			if err := w.release(context.WithoutCancel(ctx), b.msgs); err != nil && ctx.Err() == nil {
 				w.log.Error("mail worker: batch failed", "err", err)
 			}
+			w.lag.Store(0) // set by that claim: see send
 		}
 		timer.Reset(wait)
 	}
@@ -164,6 +175,11 @@ func (w *Worker) claim(ctx context.Context) claimed {
 	}
 	at := time.Now()
 	msgs, err := w.st.ClaimMessages(ctx, w.opt.Batch, w.opt.Lease)
+	var lag time.Duration
+	if err == nil && len(msgs) > 0 { // the oldest first
+		lag = max(0, w.st.Now().Sub(msgs[0].NextAttemptAt))
+	}
+	w.lag.Store(int64(lag))
 	return claimed{msgs: msgs, at: at, err: err}
 }
 
@@ -301,7 +317,13 @@ func (w *Worker) send(ctx context.Context, b claimed) (sent int, more bool, err 
 		msgs[i].HTMLBody, msgs[i].TextBody = "", ""
 	}
 	errs = append(errs, w.release(keep, rest))
-	return sent, !stopped && len(msgs) == w.opt.Batch, errors.Join(errs...)
+	more = !stopped && len(msgs) == w.opt.Batch
+	if !more {
+		// All that was due is sent, or the server is away: either way nothing would go
+		// sooner if fewer registrations were written meanwhile.
+		w.lag.Store(0)
+	}
+	return sent, more, errors.Join(errs...)
 }
 
 // laneChunk is how many messages a connection takes from a batch at a time.

@@ -729,3 +729,48 @@ func TestUnreadableBodyFailsAloneAndTheRestGoes(t *testing.T) {
 		})
 	}
 }
+
+// Lag says how late the mail the worker claims is: registrations give way to the
+// confirmations while it is large. It falls back to zero once everything due is sent,
+// and when the server is away (the mail would go no sooner for it).
+func TestLagSaysHowLateTheMailIs(t *testing.T) {
+	for _, driver := range storetest.Drivers(t) {
+		t.Run(driver, func(t *testing.T) {
+			st, clk := openStore(t, driver)
+			srv := mailtest.Start(t)
+			w := newWorker(st, smtpSender(t, srv.URL), mail.WorkerOptions{Batch: 2})
+			if lag := w.Lag(); lag != 0 {
+				t.Fatalf("lag before any claim: %v", lag)
+			}
+			for i := range 3 {
+				enqueue(t, st, message(fmt.Sprint("lag-", i)))
+			}
+			clk.Add(3 * time.Second)
+			if n := runOnce(t, w); n != 2 {
+				t.Fatalf("sent %d, want a full batch of 2", n)
+			}
+			if lag := w.Lag(); lag != 3*time.Second {
+				t.Fatalf("lag after a full batch due 3 s ago: %v", lag)
+			}
+			if n := runOnce(t, w); n != 1 {
+				t.Fatalf("sent %d, want the last one", n)
+			}
+			if lag := w.Lag(); lag != 0 {
+				t.Fatalf("lag once all that was due is sent: %v", lag)
+			}
+
+			down := newWorker(st, smtpSender(t, "smtp://127.0.0.1:1?tls=none"), mail.WorkerOptions{Batch: 1})
+			late := enqueue(t, st, message("lag-down"))
+			clk.Add(5 * time.Second)
+			if n := runOnce(t, down); n != 0 {
+				t.Fatalf("server away: sent %d", n)
+			}
+			if m := find(t, st, late.ID); m.Status != model.MessageQueued || m.Attempts != 1 {
+				t.Fatalf("server away: the message is %s after %d attempts, want queued after 1", m.Status, m.Attempts)
+			}
+			if lag := down.Lag(); lag != 0 {
+				t.Fatalf("lag with the server away: %v", lag)
+			}
+		})
+	}
+}
