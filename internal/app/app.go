@@ -40,8 +40,7 @@ type App struct {
 	settings   settingsCache
 	door       doorState                 // the check-in API's cached door links and events, queued admissions (checkin_fast.go)
 	apiTokens  credCache[cachedAPIToken] // API tokens read lately, by their SHA-256 (UserForAPIToken)
-	regSlots   chan struct{}             // registrations written at once (RegisterFor); made by New
-	regNarrow  chan struct{}             // the fewer written at once while the mail worker is behind; made by New
+	regTurns   turns                     // registrations written at once, fewer while the mail is late (RegisterFor)
 	regWrites  writeQueue                // on SQLite, registrations waiting for the write connection (RegisterFor)
 	ics        icsCache                  // each event's calendar file (EventICS)
 	regFast    regFastCache              // registration emails rendered with markers (registration_fast.go)
@@ -51,9 +50,13 @@ type App struct {
 
 // New builds the application layer.
 func New(st *store.Store, cfg config.Config, log *slog.Logger) *App {
-	return &App{Store: st, Config: cfg, Log: log, Now: store.Now, Token: NewToken,
-		regSlots: make(chan struct{}, registrationSlots()), regNarrow: make(chan struct{}, narrowRegistrationSlots()),
-		regWrites: writeQueue{plain: true}}
+	driver := ""
+	if st != nil {
+		driver = st.Driver
+	}
+	a := &App{Store: st, Config: cfg, Log: log, Now: store.Now, Token: NewToken, regWrites: writeQueue{plain: true}}
+	a.regTurns.limit = registrationLimit(driver, a.mailLag)
+	return a
 }
 
 // NewToken returns 192 random bits, URL-safe.

@@ -249,7 +249,7 @@ func (q *writeQueue) write(a *App) {
 func (q *writeQueue) writeBatch(ctx context.Context, a *App, batch []*queuedScan) (n int, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("app: check-in writes: panic: %v\n%s", r, debug.Stack())
+			err = fmt.Errorf("app: queued writes: panic: %v\n%s", r, debug.Stack())
 		}
 	}()
 	err = a.Store.Tx(ctx, func(tx *store.Store) error {

@@ -1,6 +1,9 @@
 package app
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // SetNewReference replaces how references are drawn until the returned func is called.
 func SetNewReference(f func() string) (restore func()) {
@@ -9,22 +12,46 @@ func SetNewReference(f func() string) (restore func()) {
 	return func() { newReference = old }
 }
 
-// RegistrationSlots returns the slots RegisterFor takes one of while it works.
-func (a *App) RegistrationSlots() chan struct{} { return a.regSlots }
+// RegistrationTurnLimit says how many registrations RegisterFor lets through at once now.
+func (a *App) RegistrationTurnLimit() int {
+	a.regTurns.mu.Lock()
+	defer a.regTurns.mu.Unlock()
+	return a.regTurns.limit()
+}
 
-// RegistrationNarrowSlots returns the slots RegisterFor also takes one of while the
-// mail worker is behind.
-func (a *App) RegistrationNarrowSlots() chan struct{} { return a.regNarrow }
+// TakeRegistrationTurn takes a turn as RegisterFor does, without waiting: false when
+// none is free.
+func (a *App) TakeRegistrationTurn() bool {
+	t := &a.regTurns
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.waiting) > 0 || t.active >= t.limit() {
+		return false
+	}
+	t.active++
+	return true
+}
+
+// LeaveRegistrationTurn gives a turn back.
+func (a *App) LeaveRegistrationTurn() { a.regTurns.leave() }
+
+// RegistrationTurnsTaken says how many turns are taken.
+func (a *App) RegistrationTurnsTaken() int {
+	a.regTurns.mu.Lock()
+	defer a.regTurns.mu.Unlock()
+	return a.regTurns.active
+}
 
 // HoldRegistrationWrites keeps SQLite's queue of registration writes from being written
 // until flush is called with how many are queued: flush waits until they are, then
-// writes them as the queue's goroutine does, in one transaction.
-func (a *App) HoldRegistrationWrites() (flush func(n int)) {
+// writes them in one transaction, and returns how many it wrote and the transaction's
+// error (when it failed, the registrations are told so, not run again alone).
+func (a *App) HoldRegistrationWrites() (flush func(n int) (int, error)) {
 	q := &a.regWrites
 	q.mu.Lock()
 	q.running = true
 	q.mu.Unlock()
-	return func(n int) {
+	return func(n int) (int, error) {
 		for {
 			q.mu.Lock()
 			k := len(q.pending)
@@ -34,6 +61,17 @@ func (a *App) HoldRegistrationWrites() (flush func(n int)) {
 			}
 			time.Sleep(time.Millisecond)
 		}
-		go q.write(a)
+		q.mu.Lock()
+		batch := q.pending
+		q.pending, q.running = nil, false
+		q.mu.Unlock()
+		written, err := q.writeBatch(context.Background(), a, batch)
+		for _, w := range batch {
+			if err != nil {
+				w.err = err
+			}
+			close(w.done)
+		}
+		return written, err
 	}
 }

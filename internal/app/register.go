@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -138,7 +140,9 @@ func (a *App) RegisterFor(ctx context.Context, ev *model.Event, questions []mode
 	}
 	txFn := func(tx *store.Store) error {
 		ctx := txCtx
-		// It may run twice (the loser of a race on a unique index runs again).
+		// It may run more than once: the loser of a race on a unique index runs again, and
+		// on SQLite a transaction shared with other registrations that failed as a whole
+		// runs each of them again alone.
 		*res, mail = RegisterResult{}, Email{}
 		fresh.ID, fresh.ContactID, fresh.Reference = 0, 0, preReference
 		// The contact first: it needs no lock, and the event's lock is then held for as
@@ -483,52 +487,106 @@ var newReference = ticket.NewReference
 // regSlotWait bounds how long a registration waits for its turn.
 const regSlotWait = 15 * time.Second
 
-// registrationSlots is how many registrations are prepared and written at once: eight
-// per processor, enough to keep them busy while others wait on the database, and to
-// give SQLite's write queue a few to write in each transaction.
-func registrationSlots() int { return max(8, 8*runtime.GOMAXPROCS(0)) }
+// turns lets registrations through, in the order they arrive, at most limit() at
+// once; limit is read again whenever one leaves or arrives, so that it may follow how
+// far behind the mail worker is.
+type turns struct {
+	mu      sync.Mutex
+	active  int
+	waiting []chan struct{} // first come, first served
+	limit   func() int
+}
 
-// narrowRegistrationSlots is how many of them are prepared and written at once while
-// the mail worker is more than mailLagLimit behind: the processors go to the
-// confirmations first.
-func narrowRegistrationSlots() int { return max(4, 2*runtime.GOMAXPROCS(0)) }
+// enter waits for a turn, at most until the timer fires or ctx ends.
+func (t *turns) enter(ctx context.Context, timer <-chan time.Time) error {
+	ch := make(chan struct{})
+	t.mu.Lock()
+	t.waiting = append(t.waiting, ch)
+	t.admit()
+	t.mu.Unlock()
+	var err error
+	select {
+	case <-ch:
+		return nil
+	case <-timer:
+		// Far more than a burst's wait: the person is asked to try again shortly.
+		err = &model.Error{Code: model.EUnavailable, Message: "error.unavailable"}
+	case <-ctx.Done():
+		// The request ended (the person left): nothing was written.
+		err = &model.Error{Code: model.EUnavailable, Message: "error.unavailable", Err: ctx.Err()}
+	}
+	t.mu.Lock()
+	if i := slices.Index(t.waiting, ch); i >= 0 {
+		t.waiting = slices.Delete(t.waiting, i, i+1)
+		t.mu.Unlock()
+		return err
+	}
+	t.mu.Unlock()
+	t.leave() // let through just as it gave up: the turn goes to the next
+	return err
+}
 
-// mailLagLimit is how far behind the mail worker may fall before registrations give
-// way to it: well within the two seconds a confirmation may take after a burst.
-const mailLagLimit = time.Second
+// leave ends a turn and lets the next ones through.
+func (t *turns) leave() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.active--
+	t.admit()
+}
+
+// admit lets the first waiting through, as many as the limit allows now; t.mu is held.
+func (t *turns) admit() {
+	for n := t.limit(); len(t.waiting) > 0 && t.active < n; t.active++ {
+		close(t.waiting[0])
+		t.waiting = t.waiting[1:]
+	}
+}
+
+// registrationLimit returns how many registrations are prepared and written at once on
+// the driver's database, given how far behind the mail worker is (lag).
+//   - On SQLite, eight per processor: enough to keep them busy while others wait for the
+//     single writer, and to give its write queue a few to write in each transaction. On
+//     PostgreSQL, which writes them side by side, two per processor: more made them no
+//     faster, only later (a bench, the eighth session).
+//   - The mail worker more than a second behind: two per processor.
+//   - More than a second and a half behind: one per processor, so that the
+//     confirmations catch up whatever the machine (the last of a burst must go within
+//     two seconds after it).
+func registrationLimit(driver string, lag func() time.Duration) func() int {
+	procs := runtime.GOMAXPROCS(0)
+	wide := max(8, 8*procs)
+	if driver != "sqlite" {
+		wide = max(4, 2*procs)
+	}
+	return func() int {
+		switch late := lag(); {
+		case late > 1500*time.Millisecond:
+			return min(wide, max(2, procs))
+		case late > time.Second:
+			return min(wide, max(4, 2*procs))
+		}
+		return wide
+	}
+}
+
+// mailLag is MailLag, 0 without one.
+func (a *App) mailLag() time.Duration {
+	if a.MailLag == nil {
+		return 0
+	}
+	return a.MailLag()
+}
 
 // registrationTurn waits for a registration's turn and returns the function that ends
-// it. A burst of registrations takes turns: the ones beyond the slots wait here,
-// asleep, instead of all competing for the processor with the mail worker, which then
-// fell seconds behind. While the worker is more than mailLagLimit behind, fewer take
-// their turn at once, until the confirmations catch up.
+// it. A burst of registrations takes turns: the ones beyond the limit wait here, asleep,
+// instead of all competing for the processor with the mail worker, which then fell
+// seconds behind. While the worker is behind, fewer take their turn at once (see
+// registrationLimit), until the confirmations catch up.
 func (a *App) registrationTurn(ctx context.Context) (release func(), err error) {
-	if a.regSlots == nil {
-		return func() {}, nil
-	}
 	wait := time.NewTimer(regSlotWait)
 	defer wait.Stop()
-	take := func(slots chan struct{}) error {
-		select {
-		case slots <- struct{}{}:
-			return nil
-		case <-wait.C:
-			// Far more than a burst's wait: the person is asked to try again shortly.
-			return &model.Error{Code: model.EUnavailable, Message: "error.unavailable"}
-		case <-ctx.Done():
-			// The request ended (the person left): nothing was written.
-			return &model.Error{Code: model.EUnavailable, Message: "error.unavailable", Err: ctx.Err()}
-		}
-	}
-	if err := take(a.regSlots); err != nil {
+	if err := a.regTurns.enter(ctx, wait.C); err != nil {
 		return nil, err
 	}
-	if a.MailLag == nil || a.MailLag() <= mailLagLimit {
-		return func() { <-a.regSlots }, nil
-	}
-	if err := take(a.regNarrow); err != nil {
-		<-a.regSlots
-		return nil, err
-	}
-	return func() { <-a.regNarrow; <-a.regSlots }, nil
+	return a.regTurns.leave, nil
 }

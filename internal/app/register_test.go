@@ -390,51 +390,59 @@ func TestRegisterReferenceClash(t *testing.T) {
 	}
 }
 
-// While the mail worker is behind, fewer registrations take their turn at once: with
-// the narrow slots taken, a registration waits for one, and one whose request ends
-// meanwhile gives its other slot back; with the mail on time, none is needed.
+// While the mail worker is behind, fewer registrations take their turn at once, the
+// fewer the later the mail; the limit is read again as registrations come and go.
 func TestRegistrationsGiveWayToLateMail(t *testing.T) {
 	a, _ := regApp(t, "sqlite")
 	ev := regEvent(t, a, 0, model.ModeOpen)
 	var lag atomic.Int64
 	a.MailLag = func() time.Duration { return time.Duration(lag.Load()) }
-	wide, narrow := a.RegistrationSlots(), a.RegistrationNarrowSlots()
-	if cap(narrow) >= cap(wide) {
-		t.Fatalf("%d narrow slots for %d", cap(narrow), cap(wide))
+	limit := func(d time.Duration) int { lag.Store(int64(d)); return a.RegistrationTurnLimit() }
+	onTime, late, veryLate := limit(0), limit(1200*time.Millisecond), limit(2*time.Second)
+	if !(onTime > late && late > veryLate && veryLate >= 1) {
+		t.Fatalf("registrations at once: %d with the mail on time, %d when 1.2 s late, %d when 2 s late", onTime, late, veryLate)
 	}
-	for range cap(narrow) {
-		narrow <- struct{}{}
+	lag.Store(int64(1200 * time.Millisecond))
+	for range late {
+		if !a.TakeRegistrationTurn() {
+			t.Fatal("no turn free")
+		}
 	}
-	if _, err := a.Register(context.Background(), ev.ID, person(1)); err != nil {
-		t.Fatalf("mail on time: %v", err)
-	}
-	lag.Store(int64(3 * time.Second))
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
-	if _, err := a.Register(ctx, ev.ID, person(2)); model.ErrorCode(err) != model.EUnavailable || !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("mail late, no narrow slot: %v (want unavailable: try again)", err)
+	if _, err := a.Register(ctx, ev.ID, person(1)); model.ErrorCode(err) != model.EUnavailable || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("mail late, every turn taken: %v (want unavailable: try again)", err)
 	}
-	if len(wide) != 0 {
-		t.Fatalf("%d slots kept by a registration that gave up", len(wide))
+	// The mail on time again: more go at once.
+	lag.Store(0)
+	if _, err := a.Register(context.Background(), ev.ID, person(2)); err != nil {
+		t.Fatalf("mail on time again: %v", err)
 	}
+	// Very late: a registration waits until fewer than veryLate are being written.
+	lag.Store(int64(2 * time.Second))
 	done := make(chan error, 1)
 	go func() {
 		_, err := a.Register(context.Background(), ev.ID, person(3))
 		done <- err
 	}()
-	select {
-	case err := <-done:
-		t.Fatalf("registered without a narrow slot while the mail is late: %v", err)
-	case <-time.After(50 * time.Millisecond):
+	for left := late; left > 0; left-- {
+		select {
+		case err := <-done:
+			t.Fatalf("registered with %d others at once while the mail is very late (%d allowed): %v", left, veryLate, err)
+		case <-time.After(30 * time.Millisecond):
+		}
+		a.LeaveRegistrationTurn()
+		if left-1 < veryLate {
+			break
+		}
 	}
-	<-narrow
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if len(wide) != 0 || len(narrow) != cap(narrow)-1 {
-		t.Fatalf("slots taken after the registration: %d and %d narrow, want 0 and %d", len(wide), len(narrow), cap(narrow)-1)
+	if n := a.RegistrationTurnsTaken(); n != veryLate-1 {
+		t.Fatalf("%d turns taken after the registration, want %d", n, veryLate-1)
 	}
-	for i, want := range []int{1, 0, 1} {
+	for i, want := range []int{0, 1, 1} {
 		if n := countMessages(t, a, "registration_confirmed", fmt.Sprintf("blogueur%d@example.tg", i+1)); n != want {
 			t.Fatalf("confirmations to blogueur%d: %d, want %d", i+1, n, want)
 		}
@@ -443,12 +451,13 @@ func TestRegistrationsGiveWayToLateMail(t *testing.T) {
 
 // On SQLite, registrations that arrive together are written in one transaction. Each
 // sees the ones before it (the same address twice makes one registration and a
-// reminder), and one refused inside the transaction leaves nothing behind and takes
-// nothing from the others.
+// reminder; the last seat goes to one of two), and one refused inside the transaction
+// leaves nothing behind and takes nothing from the others: the transaction commits.
 func TestRegistrationsSharingATransaction(t *testing.T) {
 	a, _ := regApp(t, "sqlite")
 	ctx := context.Background()
 	ev := regEvent(t, a, 0, model.ModeOpen)
+	small := regEvent(t, a, 1, model.ModeOpen)
 	invited := &model.Contact{Email: "invitee@example.tg", FirstName: "Afi", LastName: "Invitée", Lang: "fr", UnsubscribeToken: app.NewToken()}
 	if err := a.Store.CreateContact(ctx, invited); err != nil {
 		t.Fatal(err)
@@ -459,18 +468,26 @@ func TestRegistrationsSharingATransaction(t *testing.T) {
 	}
 	refused := person(2) // someone else using the invitation: refused once the contact is written
 	refused.InvitationToken = inv.Token
-	ins := []app.RegistrationInput{person(1), person(1), refused, person(3)}
-	flush := a.HoldRegistrationWrites()
-	results := make([]*app.RegisterResult, len(ins))
-	errs := make([]error, len(ins))
-	var wg sync.WaitGroup
-	for i, in := range ins {
-		wg.Go(func() { results[i], errs[i] = a.Register(ctx, ev.ID, in) })
+	type reg struct {
+		event int64
+		in    app.RegistrationInput
 	}
-	flush(len(ins))
+	regs := []reg{{ev.ID, person(1)}, {ev.ID, person(1)}, {ev.ID, refused}, {ev.ID, person(3)}, {small.ID, person(4)}, {small.ID, person(5)}}
+	flush := a.HoldRegistrationWrites()
+	results := make([]*app.RegisterResult, len(regs))
+	errs := make([]error, len(regs))
+	var wg sync.WaitGroup
+	for i, r := range regs {
+		wg.Go(func() { results[i], errs[i] = a.Register(ctx, r.event, r.in) })
+	}
+	if n, err := flush(len(regs)); n != len(regs) || err != nil {
+		t.Fatalf("one transaction wrote %d of %d registrations: %v", n, len(regs), err)
+	}
 	wg.Wait()
-	if errs[0] != nil || errs[1] != nil || errs[3] != nil {
-		t.Fatalf("errors: %v", errs)
+	for i, err := range errs {
+		if i != 2 && err != nil {
+			t.Fatalf("registration %d: %v", i, err)
+		}
 	}
 	var fe *model.Error
 	if !errors.As(errs[2], &fe) || fe.Fields["email"] != "error.invitation_email" {
@@ -482,9 +499,12 @@ func TestRegistrationsSharingATransaction(t *testing.T) {
 	if results[3].Duplicate || results[3].Registration.Status != model.RegConfirmed {
 		t.Fatalf("the last one: %+v", results[3])
 	}
-	regs, _, err := a.Store.ListRegistrations(ctx, store.RegistrationFilter{EventID: ev.ID})
-	if err != nil || len(regs) != 2 {
-		t.Fatalf("%d registrations (%v), want 2", len(regs), err)
+	if s4, s5 := results[4].Registration.Status, results[5].Registration.Status; s4 == s5 ||
+		(s4 != model.RegConfirmed && s4 != model.RegWaitlisted) || (s5 != model.RegConfirmed && s5 != model.RegWaitlisted) {
+		t.Fatalf("two people for the last seat: %s and %s, want one confirmed and one waitlisted", s4, s5)
+	}
+	if list, _, err := a.Store.ListRegistrations(ctx, store.RegistrationFilter{EventID: ev.ID}); err != nil || len(list) != 2 {
+		t.Fatalf("%d registrations (%v), want 2", len(list), err)
 	}
 	if _, err := a.Store.FindContactByEmail(ctx, "blogueur2@example.tg"); model.ErrorCode(err) != model.ENotFound {
 		t.Fatalf("the refused registration left its contact behind: %v", err)
@@ -496,20 +516,22 @@ func TestRegistrationsSharingATransaction(t *testing.T) {
 	}
 }
 
-// A burst of registrations takes turns: with every slot taken, a registration waits,
+// A burst of registrations takes turns: with every turn taken, a registration waits,
 // and one whose request ends while waiting writes nothing and asks to try again; a
-// freed slot lets the next one through, which gives it back.
+// turn given back lets the next one through, which gives it back in turn.
 func TestRegistrationsTakeTurns(t *testing.T) {
 	a, _ := regApp(t, "sqlite")
 	ev := regEvent(t, a, 0, model.ModeOpen)
-	slots := a.RegistrationSlots()
-	for range cap(slots) {
-		slots <- struct{}{}
+	limit := a.RegistrationTurnLimit()
+	for range limit {
+		if !a.TakeRegistrationTurn() {
+			t.Fatal("no turn free")
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	if _, err := a.Register(ctx, ev.ID, person(1)); model.ErrorCode(err) != model.EUnavailable || !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("registration with every slot taken: %v (want unavailable: try again)", err)
+		t.Fatalf("registration with every turn taken: %v (want unavailable: try again)", err)
 	}
 	if counts, err := a.Store.CountRegistrations(context.Background(), ev.ID); err != nil || len(counts) != 0 {
 		t.Fatalf("a registration that never got its turn wrote %v (%v)", counts, err)
@@ -521,15 +543,15 @@ func TestRegistrationsTakeTurns(t *testing.T) {
 	}()
 	select {
 	case err := <-done:
-		t.Fatalf("registered without a slot: %v", err)
+		t.Fatalf("registered without a turn: %v", err)
 	case <-time.After(50 * time.Millisecond):
 	}
-	<-slots
+	a.LeaveRegistrationTurn()
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if len(slots) != cap(slots)-1 {
-		t.Fatalf("%d slots taken after the registration, want %d", len(slots), cap(slots)-1)
+	if n := a.RegistrationTurnsTaken(); n != limit-1 {
+		t.Fatalf("%d turns taken after the registration, want %d", n, limit-1)
 	}
 	if n := countMessages(t, a, "registration_confirmed", "blogueur2@example.tg"); n != 1 {
 		t.Fatalf("confirmations after its turn: %d", n)

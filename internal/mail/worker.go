@@ -36,14 +36,15 @@ type Worker struct {
 	kick chan struct{}
 	next time.Time // earliest time of the next send under Rate
 	// lag is how late, in nanoseconds, the oldest message of the latest batch claimed
-	// was due when claimed; 0 when there was none, or the batch before stopped short.
+	// was due when claimed; 0 when there was none, and once a batch sent was not full or
+	// stopped short, for whatever reason (until the next claim).
 	lag atomic.Int64
 }
 
 // Lag says how far behind the worker is: how long the oldest message of the batch it
-// claimed last had been due, or 0 when it has nothing due or cannot send (the server
-// is away). It is read while a burst of registrations goes on: their confirmations
-// should not fall far behind.
+// claimed last had been due, or 0 when it has nothing more due or has stopped sending
+// for now (the server is away, say). Registrations read it: while it is large, fewer
+// are written at once, and the processors go to the confirmations.
 func (w *Worker) Lag() time.Duration { return time.Duration(w.lag.Load()) }
 
 // NewWorker returns a worker sending through s the mail kept in st.
@@ -319,8 +320,8 @@ func (w *Worker) send(ctx context.Context, b claimed) (sent int, more bool, err 
 	errs = append(errs, w.release(keep, rest))
 	more = !stopped && len(msgs) == w.opt.Batch
 	if !more {
-		// All that was due is sent, or the server is away: either way nothing would go
-		// sooner if fewer registrations were written meanwhile.
+		// All that was due is sent, or the batch stopped (the server is away, say): either
+		// way nothing would go sooner if fewer registrations were written meanwhile.
 		w.lag.Store(0)
 	}
 	return sent, more, errors.Join(errs...)
