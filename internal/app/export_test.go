@@ -12,6 +12,12 @@ func SetNewReference(f func() string) (restore func()) {
 	return func() { newReference = old }
 }
 
+// How late the mail may be before fewer registrations are written at once.
+const (
+	MailLate     = mailLate
+	MailVeryLate = mailVeryLate
+)
+
 // RegistrationTurnLimit says how many registrations RegisterFor lets through at once now.
 func (a *App) RegistrationTurnLimit() int {
 	a.regTurns.mu.Lock()

@@ -548,10 +548,15 @@ func (t *turns) admit() {
 //     single writer, and to give its write queue a few to write in each transaction. On
 //     PostgreSQL, which writes them side by side, two per processor: more made them no
 //     faster, only later (a bench, the eighth session).
-//   - The mail worker more than a second behind: two per processor.
-//   - More than a second and a half behind: one per processor, so that the
-//     confirmations catch up whatever the machine (the last of a burst must go within
-//     two seconds after it).
+//   - The mail worker more than mailLate behind: two per processor.
+//   - More than mailVeryLate behind: one per processor, so that the confirmations catch
+//     up whatever the machine.
+//
+// Without these, a burst of registrations outruns the mail worker for as long as it
+// lasts: on the development machine (a bench, the eighth session) the last confirmation
+// of a 30 s burst went 1.9 s after it, and 1.1 s with them, registrations no slower.
+// Lower limits (1 s and 1.5 s) kept the emails closer still, but the registrations'
+// slowest answers were slower (docs/performance.md).
 func registrationLimit(driver string, lag func() time.Duration) func() int {
 	procs := runtime.GOMAXPROCS(0)
 	wide := max(8, 8*procs)
@@ -560,14 +565,21 @@ func registrationLimit(driver string, lag func() time.Duration) func() int {
 	}
 	return func() int {
 		switch late := lag(); {
-		case late > 1500*time.Millisecond:
+		case late > mailVeryLate:
 			return min(wide, max(2, procs))
-		case late > time.Second:
+		case late > mailLate:
 			return min(wide, max(4, 2*procs))
 		}
 		return wide
 	}
 }
+
+// How far behind the mail worker may be before fewer registrations are written at once
+// (registrationLimit).
+const (
+	mailLate     = 2 * time.Second
+	mailVeryLate = 3 * time.Second
+)
 
 // mailLag is MailLag, 0 without one.
 func (a *App) mailLag() time.Duration {

@@ -398,11 +398,11 @@ func TestRegistrationsGiveWayToLateMail(t *testing.T) {
 	var lag atomic.Int64
 	a.MailLag = func() time.Duration { return time.Duration(lag.Load()) }
 	limit := func(d time.Duration) int { lag.Store(int64(d)); return a.RegistrationTurnLimit() }
-	onTime, late, veryLate := limit(0), limit(1200*time.Millisecond), limit(2*time.Second)
+	onTime, late, veryLate := limit(app.MailLate), limit(app.MailLate+time.Millisecond), limit(app.MailVeryLate+time.Millisecond)
 	if !(onTime > late && late > veryLate && veryLate >= 1) {
-		t.Fatalf("registrations at once: %d with the mail on time, %d when 1.2 s late, %d when 2 s late", onTime, late, veryLate)
+		t.Fatalf("registrations at once: %d with the mail on time, %d when late, %d when very late", onTime, late, veryLate)
 	}
-	lag.Store(int64(1200 * time.Millisecond))
+	lag.Store(int64(app.MailLate + time.Millisecond))
 	for range late {
 		if !a.TakeRegistrationTurn() {
 			t.Fatal("no turn free")
@@ -419,7 +419,7 @@ func TestRegistrationsGiveWayToLateMail(t *testing.T) {
 		t.Fatalf("mail on time again: %v", err)
 	}
 	// Very late: a registration waits until fewer than veryLate are being written.
-	lag.Store(int64(2 * time.Second))
+	lag.Store(int64(app.MailVeryLate + time.Second))
 	done := make(chan error, 1)
 	go func() {
 		_, err := a.Register(context.Background(), ev.ID, person(3))
