@@ -390,6 +390,27 @@ func TestRegisterReferenceClash(t *testing.T) {
 	}
 }
 
+// takeTurns takes n registration turns, as n registrations being written would.
+func takeTurns(t *testing.T, a *app.App, n int) {
+	t.Helper()
+	for range n {
+		if !a.TakeRegistrationTurn() {
+			t.Fatal("no turn free")
+		}
+	}
+}
+
+// registerWithoutTurn checks that a registration whose turn does not come gives up when
+// its request ends, asking to try again.
+func registerWithoutTurn(t *testing.T, a *app.App, ev *model.Event, in app.RegistrationInput) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if _, err := a.Register(ctx, ev.ID, in); model.ErrorCode(err) != model.EUnavailable || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("registration with every turn taken: %v (want unavailable: try again)", err)
+	}
+}
+
 // While the mail worker is behind, fewer registrations take their turn at once, the
 // fewer the later the mail; the limit is read again as registrations come and go.
 func TestRegistrationsGiveWayToLateMail(t *testing.T) {
@@ -403,16 +424,8 @@ func TestRegistrationsGiveWayToLateMail(t *testing.T) {
 		t.Fatalf("registrations at once: %d with the mail on time, %d when late, %d when very late", onTime, late, veryLate)
 	}
 	lag.Store(int64(app.MailLate + time.Millisecond))
-	for range late {
-		if !a.TakeRegistrationTurn() {
-			t.Fatal("no turn free")
-		}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-	defer cancel()
-	if _, err := a.Register(ctx, ev.ID, person(1)); model.ErrorCode(err) != model.EUnavailable || !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("mail late, every turn taken: %v (want unavailable: try again)", err)
-	}
+	takeTurns(t, a, late)
+	registerWithoutTurn(t, a, ev, person(1))
 	// The mail on time again: more go at once.
 	lag.Store(0)
 	if _, err := a.Register(context.Background(), ev.ID, person(2)); err != nil {
@@ -523,16 +536,8 @@ func TestRegistrationsTakeTurns(t *testing.T) {
 	a, _ := regApp(t, "sqlite")
 	ev := regEvent(t, a, 0, model.ModeOpen)
 	limit := a.RegistrationTurnLimit()
-	for range limit {
-		if !a.TakeRegistrationTurn() {
-			t.Fatal("no turn free")
-		}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-	defer cancel()
-	if _, err := a.Register(ctx, ev.ID, person(1)); model.ErrorCode(err) != model.EUnavailable || !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("registration with every turn taken: %v (want unavailable: try again)", err)
-	}
+	takeTurns(t, a, limit)
+	registerWithoutTurn(t, a, ev, person(1))
 	if counts, err := a.Store.CountRegistrations(context.Background(), ev.ID); err != nil || len(counts) != 0 {
 		t.Fatalf("a registration that never got its turn wrote %v (%v)", counts, err)
 	}
