@@ -42,8 +42,8 @@ type Worker struct {
 }
 
 // Lag says how far behind the worker is: how long the oldest message of the batch it
-// claimed last had been due, or 0 when it has nothing more due or has stopped sending
-// for now (the server is away, say). Registrations read it: while it is large, fewer
+// claimed last had been due, or 0 when it has nothing more due, has stopped sending
+// for now (the server is away, say), or keeps a Rate. Registrations read it: while it is large, fewer
 // are written at once, and the processors go to the confirmations.
 func (w *Worker) Lag() time.Duration { return time.Duration(w.lag.Load()) }
 
@@ -177,7 +177,9 @@ func (w *Worker) claim(ctx context.Context) claimed {
 	at := time.Now()
 	msgs, err := w.st.ClaimMessages(ctx, w.opt.Batch, w.opt.Lease)
 	var lag time.Duration
-	if err == nil && len(msgs) > 0 { // the oldest first
+	if err == nil && len(msgs) > 0 && w.opt.Rate <= 0 { // the oldest first
+		// Under a rate the mail goes at its pace, however few registrations run: its
+		// lateness is not for them to make up.
 		lag = max(0, w.st.Now().Sub(msgs[0].NextAttemptAt))
 	}
 	w.lag.Store(int64(lag))

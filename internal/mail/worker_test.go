@@ -771,6 +771,18 @@ func TestLagSaysHowLateTheMailIs(t *testing.T) {
 			if lag := down.Lag(); lag != 0 {
 				t.Fatalf("lag with the server away: %v", lag)
 			}
+
+			// Under a rate, the mail goes at its pace whatever else runs: no lag to make up.
+			slow := newWorker(st, smtpSender(t, srv.URL), mail.WorkerOptions{Batch: 1, Rate: 1000})
+			enqueue(t, st, message("lag-rate-1"))
+			enqueue(t, st, message("lag-rate-2"))
+			clk.Add(5 * time.Second)
+			if n := runOnce(t, slow); n != 1 {
+				t.Fatalf("under a rate: sent %d, want a full batch of 1", n)
+			}
+			if lag := slow.Lag(); lag != 0 {
+				t.Fatalf("lag under a rate: %v", lag)
+			}
 		})
 	}
 }
