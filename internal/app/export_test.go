@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -72,9 +73,12 @@ func (a *App) HoldRegistrationWrites() (flush func(n int) (int, error)) {
 		q.pending, q.running = nil, false
 		q.mu.Unlock()
 		written, err := q.writeBatch(context.Background(), a, batch)
-		for _, w := range batch {
-			if err != nil {
+		for i, w := range batch {
+			switch {
+			case err != nil:
 				w.err = err
+			case i >= written:
+				w.err = errors.New("not written: the transaction gave way to an urgent writer")
 			}
 			close(w.done)
 		}

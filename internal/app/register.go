@@ -538,19 +538,21 @@ func (t *turns) leave() {
 func (t *turns) admit() {
 	for n := t.limit(); len(t.waiting) > 0 && t.active < n; t.active++ {
 		close(t.waiting[0])
+		t.waiting[0] = nil
 		t.waiting = t.waiting[1:]
 	}
 }
 
 // registrationLimit returns how many registrations are prepared and written at once on
 // the driver's database, given how far behind the mail worker is (lag).
-//   - On SQLite, eight per processor: enough to keep them busy while others wait for the
-//     single writer, and to give its write queue a few to write in each transaction. On
-//     PostgreSQL, which writes them side by side, two per processor: more made them no
-//     faster, only later (a bench, the eighth session).
-//   - The mail worker more than mailLate behind: two per processor.
-//   - More than mailVeryLate behind: one per processor, so that the confirmations catch
-//     up whatever the machine.
+//   - On SQLite, eight per processor (at least 8): enough to keep them busy while others
+//     wait for the single writer, and to give its write queue a few to write in each
+//     transaction. On PostgreSQL, which writes them side by side, two per processor (at
+//     least 4): more made them no faster, only later (a bench, the eighth session).
+//   - The mail worker more than mailLate behind: two per processor (at least 4; on
+//     PostgreSQL, no fewer than always).
+//   - More than mailVeryLate behind: one per processor (at least 2), so that the
+//     confirmations catch up whatever the machine.
 //
 // Without these, a burst of registrations outruns the mail worker for as long as it
 // lasts: on the development machine (a bench, the eighth session) the last confirmation

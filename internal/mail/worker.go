@@ -36,14 +36,15 @@ type Worker struct {
 	kick chan struct{}
 	next time.Time // earliest time of the next send under Rate
 	// lag is how late, in nanoseconds, the oldest message of the latest batch claimed
-	// was due when claimed; 0 when there was none, and once a batch sent was not full or
-	// stopped short, for whatever reason (until the next claim).
+	// (on its first attempt) was due when claimed; 0 when there was none, under a Rate,
+	// and once a batch sent was not full or stopped short, for whatever reason (until
+	// the next claim).
 	lag atomic.Int64
 }
 
-// Lag says how far behind the worker is: how long the oldest message of the batch it
-// claimed last had been due, or 0 when it has nothing more due, has stopped sending
-// for now (the server is away, say), or keeps a Rate. Registrations read it: while it is large, fewer
+// Lag says how far behind the worker is: how long the oldest new message of the batch
+// it claimed last had been due; 0 when it has nothing more due, has stopped sending for
+// now (the server is away, say), or keeps a Rate. Registrations read it: while it is large, fewer
 // are written at once, and the processors go to the confirmations.
 func (w *Worker) Lag() time.Duration { return time.Duration(w.lag.Load()) }
 
@@ -177,10 +178,16 @@ func (w *Worker) claim(ctx context.Context) claimed {
 	at := time.Now()
 	msgs, err := w.st.ClaimMessages(ctx, w.opt.Batch, w.opt.Lease)
 	var lag time.Duration
-	if err == nil && len(msgs) > 0 && w.opt.Rate <= 0 { // the oldest first
+	if err == nil && w.opt.Rate <= 0 {
 		// Under a rate the mail goes at its pace, however few registrations run: its
-		// lateness is not for them to make up.
-		lag = max(0, w.st.Now().Sub(msgs[0].NextAttemptAt))
+		// lateness is not for them to make up. Nor is that of a message tried before
+		// (retried, or taken over from a worker that stopped): it was due long ago.
+		for _, m := range msgs { // the oldest first
+			if m.Attempts == 1 {
+				lag = max(0, w.st.Now().Sub(m.NextAttemptAt))
+				break
+			}
+		}
 	}
 	w.lag.Store(int64(lag))
 	return claimed{msgs: msgs, at: at, err: err}

@@ -732,7 +732,8 @@ func TestUnreadableBodyFailsAloneAndTheRestGoes(t *testing.T) {
 
 // Lag says how late the mail the worker claims is: registrations give way to the
 // confirmations while it is large. It falls back to zero once everything due is sent,
-// and when the server is away (the mail would go no sooner for it).
+// and when the server is away (the mail would go no sooner for it); a worker keeping a
+// rate, or mail tried before, reports none.
 func TestLagSaysHowLateTheMailIs(t *testing.T) {
 	for _, driver := range storetest.Drivers(t) {
 		t.Run(driver, func(t *testing.T) {
@@ -770,6 +771,17 @@ func TestLagSaysHowLateTheMailIs(t *testing.T) {
 			}
 			if lag := down.Lag(); lag != 0 {
 				t.Fatalf("lag with the server away: %v", lag)
+			}
+
+			// Mail tried before (here, while the server was away) is not counted: a retry or
+			// a message taken over from a stopped worker was due long ago.
+			again := newWorker(st, smtpSender(t, srv.URL), mail.WorkerOptions{Batch: 1})
+			clk.Add(2 * time.Second)
+			if n := runOnce(t, again); n != 1 {
+				t.Fatalf("the retry: sent %d", n)
+			}
+			if lag := again.Lag(); lag != 0 {
+				t.Fatalf("lag of a retry: %v", lag)
 			}
 
 			// Under a rate, the mail goes at its pace whatever else runs: no lag to make up.
