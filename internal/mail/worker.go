@@ -44,8 +44,8 @@ type Worker struct {
 
 // Lag says how far behind the worker is: how long the oldest new message of the batch
 // it claimed last had been due; 0 when it has nothing more due, has stopped sending for
-// now (the server is away, say), or keeps a Rate. Registrations read it: while it is large, fewer
-// are written at once, and the processors go to the confirmations.
+// now (the server is away, say), or keeps a Rate. Registrations read it: while it is
+// large, fewer are written at once, and the processors go to the confirmations.
 func (w *Worker) Lag() time.Duration { return time.Duration(w.lag.Load()) }
 
 // NewWorker returns a worker sending through s the mail kept in st.
