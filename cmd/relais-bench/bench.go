@@ -32,6 +32,10 @@ type options struct {
 	Only     string
 	Binary   string
 	Profile  string
+	// Latencies writes, for each result, one line per request: when it started in the
+	// burst and how long it took, in milliseconds. Where in a burst the slow answers
+	// fall (its start, a stall, a phase) tells what a p99 is made of.
+	Latencies bool
 }
 
 func (o options) want(s string) bool {
@@ -117,9 +121,26 @@ func bench(ctx context.Context, o options, out io.Writer) error {
 	}
 	js, _ := json.MarshalIndent(map[string]any{"when": time.Now().UTC(), "machine": machine(), "options": o,
 		"results": results, "notes": notes}, "", "  ")
-	file := filepath.Join(o.OutDir, "bench-"+time.Now().UTC().Format("20060102-150405")+".json")
+	stamp := time.Now().UTC().Format("20060102-150405")
+	file := filepath.Join(o.OutDir, "bench-"+stamp+".json")
 	if err := os.WriteFile(file, js, 0o644); err != nil {
 		return err
+	}
+	if o.Latencies {
+		for _, r := range results {
+			if len(r.samples) == 0 {
+				continue // the campaign: no requests of its own
+			}
+			var b strings.Builder
+			b.WriteString("start_ms\tduration_ms\n")
+			for _, s := range r.samples {
+				fmt.Fprintf(&b, "%.3f\t%.3f\n", float64(s.at.Microseconds())/1000, float64(s.took.Microseconds())/1000)
+			}
+			name := strings.ToLower(strings.Join(strings.Fields(r.Scenario), "-")) + "-" + r.Database
+			if err := os.WriteFile(filepath.Join(o.OutDir, "latencies-"+stamp+"-"+name+".tsv"), []byte(b.String()), 0o644); err != nil {
+				return err
+			}
+		}
 	}
 	os.WriteFile(filepath.Join(o.OutDir, "latest.md"), []byte(table), 0o644)
 	fmt.Fprintln(out, "\nresults written to", file)

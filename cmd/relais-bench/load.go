@@ -30,12 +30,18 @@ type result struct {
 	FloorBusy      float64 `json:"floor_machine_busy,omitempty"`
 	Extra          string  `json:"extra,omitempty"`
 	FirstError     string  `json:"first_error,omitempty"`
+	// Each request's start, from the burst's, and duration, in the order they ended
+	// (-latencies writes them out).
+	samples []sample
 }
+
+type sample struct{ at, took time.Duration }
 
 // burst runs fn from `clients` goroutines for d (or until max calls), timing each call.
 func burst(ctx context.Context, clients int, d time.Duration, max int, fn func(client, i int) error) result {
 	var mu sync.Mutex
 	var lat []time.Duration
+	var samples []sample
 	var errs int
 	var first string
 	var next int
@@ -60,6 +66,7 @@ func burst(ctx context.Context, clients int, d time.Duration, max int, fn func(c
 				el := time.Since(t0)
 				mu.Lock()
 				lat = append(lat, el)
+				samples = append(samples, sample{t0.Sub(start), el})
 				if err != nil {
 					errs++
 					if first == "" {
@@ -80,7 +87,7 @@ func burst(ctx context.Context, clients int, d time.Duration, max int, fn func(c
 		return float64(lat[int(float64(len(lat)-1)*p)].Microseconds()) / 1000
 	}
 	return result{Requests: len(lat), Errors: errs, Throughput: float64(len(lat)-errs) / elapsed.Seconds(),
-		P50: pct(0.50), P95: pct(0.95), P99: pct(0.99), FirstError: first}
+		P50: pct(0.50), P95: pct(0.95), P99: pct(0.99), FirstError: first, samples: samples}
 }
 
 // floors sets r's floor (the mean of the runs before and after it) and its ratio to it,

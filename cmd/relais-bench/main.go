@@ -36,6 +36,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.StringVar(&o.Only, "only", "", "comma-separated scenarios: registration,checkin,pages,campaign (default all)")
 	fs.StringVar(&o.Binary, "binary", "", "a relais binary to use instead of building one")
 	fs.StringVar(&o.Profile, "profile", "", "directory for a CPU profile of relais during each scenario (empty: none)")
+	fs.BoolVar(&o.Latencies, "latencies", false, "also write each request's start and duration in every burst of relais, as TSV files beside the JSON")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
