@@ -40,7 +40,7 @@ type App struct {
 	settings   settingsCache
 	door       doorState                 // the check-in API's cached door links and events, queued admissions (checkin_fast.go)
 	apiTokens  credCache[cachedAPIToken] // API tokens read lately, by their SHA-256 (UserForAPIToken)
-	regTurns   turns                     // registrations written at once, fewer while the mail is late (RegisterFor)
+	regTurns   *turns                    // registrations written at once, fewer while the mail is late (RegisterFor)
 	regWrites  writeQueue                // on SQLite, registrations waiting for the write connection (RegisterFor)
 	ics        icsCache                  // each event's calendar file (EventICS)
 	regFast    regFastCache              // registration emails rendered with markers (registration_fast.go)
@@ -55,7 +55,7 @@ func New(st *store.Store, cfg config.Config, log *slog.Logger) *App {
 		driver = st.Driver
 	}
 	a := &App{Store: st, Config: cfg, Log: log, Now: store.Now, Token: NewToken, regWrites: writeQueue{plain: true}}
-	a.regTurns.limit = registrationLimit(driver, a.mailLag)
+	a.regTurns = newTurns(driver, a.mailLag)
 	return a
 }
 

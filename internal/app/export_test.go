@@ -20,33 +20,25 @@ const (
 )
 
 // RegistrationTurnLimit says how many registrations RegisterFor lets through at once now.
-func (a *App) RegistrationTurnLimit() int {
-	a.regTurns.mu.Lock()
-	defer a.regTurns.mu.Unlock()
-	return a.regTurns.limit()
-}
+func (a *App) RegistrationTurnLimit() int { return int(a.regTurns.size / a.regTurns.weight()) }
 
 // TakeRegistrationTurn takes a turn as RegisterFor does, without waiting: false when
-// none is free.
-func (a *App) TakeRegistrationTurn() bool {
-	t := &a.regTurns
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if len(t.waiting) > 0 || t.active >= t.limit() {
-		return false
+// none is free. release gives it back.
+func (a *App) TakeRegistrationTurn() (release func(), ok bool) {
+	w := a.regTurns.weight()
+	if !a.regTurns.sem.TryAcquire(w) {
+		return nil, false
 	}
-	t.active++
-	return true
+	return func() { a.regTurns.sem.Release(w) }, true
 }
 
-// LeaveRegistrationTurn gives a turn back.
-func (a *App) LeaveRegistrationTurn() { a.regTurns.leave() }
-
-// RegistrationTurnsTaken says how many turns are taken.
-func (a *App) RegistrationTurnsTaken() int {
-	a.regTurns.mu.Lock()
-	defer a.regTurns.mu.Unlock()
-	return a.regTurns.active
+// RegistrationTurnsAllFree says whether no turn is taken.
+func (a *App) RegistrationTurnsAllFree() bool {
+	if !a.regTurns.sem.TryAcquire(a.regTurns.size) {
+		return false
+	}
+	a.regTurns.sem.Release(a.regTurns.size)
+	return true
 }
 
 // HoldRegistrationWrites keeps SQLite's queue of registration writes from being written

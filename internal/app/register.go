@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
+
+	"golang.org/x/sync/semaphore"
 
 	"relais/internal/model"
 	"relais/internal/store"
@@ -487,64 +487,19 @@ var newReference = ticket.NewReference
 // regSlotWait bounds how long a registration waits for its turn.
 const regSlotWait = 15 * time.Second
 
-// turns lets registrations through, in the order they arrive, at most limit() at
-// once; limit is read again whenever one leaves or arrives, so that it may follow how
-// far behind the mail worker is.
+// turns lets registrations through first come, first served, fewer at once while the
+// mail worker is behind: a weighted semaphore of size units, of which a registration
+// takes size/n, n being how many may go at once as it arrives (registrationLimits).
+// Turns taken while the mail was late keep their weight until they end.
 type turns struct {
-	mu      sync.Mutex
-	active  int
-	waiting []chan struct{} // first come, first served
-	limit   func() int
+	sem            *semaphore.Weighted
+	size           int64 // as many registrations at once with the mail on time
+	late, veryLate int64 // as many past mailLate, past mailVeryLate
+	lag            func() time.Duration
 }
 
-// enter waits for a turn, at most until the timer fires or ctx ends.
-func (t *turns) enter(ctx context.Context, timer <-chan time.Time) error {
-	ch := make(chan struct{})
-	t.mu.Lock()
-	t.waiting = append(t.waiting, ch)
-	t.admit()
-	t.mu.Unlock()
-	var err error
-	select {
-	case <-ch:
-		return nil
-	case <-timer:
-		// Far more than a burst's wait: the person is asked to try again shortly.
-		err = &model.Error{Code: model.EUnavailable, Message: "error.unavailable"}
-	case <-ctx.Done():
-		// The request ended (the person left): nothing was written.
-		err = &model.Error{Code: model.EUnavailable, Message: "error.unavailable", Err: ctx.Err()}
-	}
-	t.mu.Lock()
-	if i := slices.Index(t.waiting, ch); i >= 0 {
-		t.waiting = slices.Delete(t.waiting, i, i+1)
-		t.mu.Unlock()
-		return err
-	}
-	t.mu.Unlock()
-	t.leave() // let through just as it gave up: the turn goes to the next
-	return err
-}
-
-// leave ends a turn and lets the next ones through.
-func (t *turns) leave() {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.active--
-	t.admit()
-}
-
-// admit lets the first waiting through, as many as the limit allows now; t.mu is held.
-func (t *turns) admit() {
-	for n := t.limit(); len(t.waiting) > 0 && t.active < n; t.active++ {
-		close(t.waiting[0])
-		t.waiting[0] = nil
-		t.waiting = t.waiting[1:]
-	}
-}
-
-// registrationLimit returns how many registrations are prepared and written at once on
-// the driver's database, given how far behind the mail worker is (lag).
+// newTurns returns the registrations' turns on the driver's database, given how far
+// behind the mail worker is (lag).
 //   - On SQLite, eight per processor (at least 8): enough to keep them busy while others
 //     wait for the single writer, and to give its write queue a few to write in each
 //     transaction. On PostgreSQL, which writes them side by side, two per processor (at
@@ -559,21 +514,26 @@ func (t *turns) admit() {
 // of a 30 s burst went 1.9 s after it, and 1.1 s with them, registrations no slower.
 // Lower limits (1 s and 1.5 s) kept the emails closer still, but the registrations'
 // slowest answers were slower (docs/performance.md).
-func registrationLimit(driver string, lag func() time.Duration) func() int {
-	procs := runtime.GOMAXPROCS(0)
-	wide := max(8, 8*procs)
+func newTurns(driver string, lag func() time.Duration) *turns {
+	procs := int64(runtime.GOMAXPROCS(0))
+	size := max(8, 8*procs)
 	if driver != "sqlite" {
-		wide = max(4, 2*procs)
+		size = max(4, 2*procs)
 	}
-	return func() int {
-		switch late := lag(); {
-		case late > mailVeryLate:
-			return min(wide, max(2, procs))
-		case late > mailLate:
-			return min(wide, max(4, 2*procs))
-		}
-		return wide
+	return &turns{sem: semaphore.NewWeighted(size), size: size, lag: lag,
+		late: min(size, max(4, 2*procs)), veryLate: min(size, max(2, procs))}
+}
+
+// weight is what a registration arriving now takes of the size.
+func (t *turns) weight() int64 {
+	n := t.size
+	switch late := t.lag(); {
+	case late > mailVeryLate:
+		n = t.veryLate
+	case late > mailLate:
+		n = t.late
 	}
+	return (t.size + n - 1) / n
 }
 
 // How far behind the mail worker may be before fewer registrations are written at once
@@ -595,12 +555,18 @@ func (a *App) mailLag() time.Duration {
 // it. A burst of registrations takes turns: the ones beyond the limit wait here, asleep,
 // instead of all competing for the processor with the mail worker, which then fell
 // seconds behind. While the worker is behind, fewer take their turn at once (see
-// registrationLimit), until the confirmations catch up.
+// newTurns), until the confirmations catch up.
 func (a *App) registrationTurn(ctx context.Context) (release func(), err error) {
-	wait := time.NewTimer(regSlotWait)
-	defer wait.Stop()
-	if err := a.regTurns.enter(ctx, wait.C); err != nil {
-		return nil, err
+	w := a.regTurns.weight()
+	wait, cancel := context.WithTimeout(ctx, regSlotWait)
+	defer cancel()
+	if err := a.regTurns.sem.Acquire(wait, w); err != nil {
+		if ctx.Err() != nil {
+			// The request ended (the person left): nothing was written.
+			return nil, &model.Error{Code: model.EUnavailable, Message: "error.unavailable", Err: ctx.Err()}
+		}
+		// Far more than a burst's wait: the person is asked to try again shortly.
+		return nil, &model.Error{Code: model.EUnavailable, Message: "error.unavailable"}
 	}
-	return a.regTurns.leave, nil
+	return func() { a.regTurns.sem.Release(w) }, nil
 }

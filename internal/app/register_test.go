@@ -390,14 +390,19 @@ func TestRegisterReferenceClash(t *testing.T) {
 	}
 }
 
-// takeTurns takes n registration turns, as n registrations being written would.
-func takeTurns(t *testing.T, a *app.App, n int) {
+// takeTurns takes n registration turns, as n registrations being written would, and
+// returns the functions that give them back.
+func takeTurns(t *testing.T, a *app.App, n int) []func() {
 	t.Helper()
+	var held []func()
 	for range n {
-		if !a.TakeRegistrationTurn() {
+		release, ok := a.TakeRegistrationTurn()
+		if !ok {
 			t.Fatal("no turn free")
 		}
+		held = append(held, release)
 	}
+	return held
 }
 
 // registerWithoutTurn checks that a registration whose turn does not come gives up when
@@ -413,7 +418,8 @@ func registerWithoutTurn(t *testing.T, a *app.App, ev *model.Event, in app.Regis
 }
 
 // While the mail worker is behind, fewer registrations take their turn at once, the
-// fewer the later the mail; the limit is read again as registrations come and go.
+// fewer the later the mail: turns taken while it is late weigh more, and a registration
+// arriving while it is very late waits for more of them to end.
 func TestRegistrationsGiveWayToLateMail(t *testing.T) {
 	a, _ := regApp(t, "sqlite")
 	ev := regEvent(t, a, 0, model.ModeOpen)
@@ -425,36 +431,39 @@ func TestRegistrationsGiveWayToLateMail(t *testing.T) {
 		t.Fatalf("registrations at once: %d with the mail on time, %d when late, %d when very late", onTime, late, veryLate)
 	}
 	lag.Store(int64(app.MailLate + time.Millisecond))
-	takeTurns(t, a, late)
+	held := takeTurns(t, a, late)
+	if release, ok := a.TakeRegistrationTurn(); ok {
+		release()
+		t.Fatalf("more than %d turns at once while the mail is late", late)
+	}
 	registerWithoutTurn(t, a, ev, person(1))
-	// The mail on time again: more go at once.
+	// The mail on time again: a turn given back makes room for several.
 	lag.Store(0)
+	held[0]()
+	held = held[1:]
 	if _, err := a.Register(context.Background(), ev.ID, person(2)); err != nil {
 		t.Fatalf("mail on time again: %v", err)
 	}
-	// Very late: a registration waits until fewer than veryLate are being written.
+	// Very late: a registration waits for more turns to end.
 	lag.Store(int64(app.MailVeryLate + time.Second))
 	done := make(chan error, 1)
 	go func() {
 		_, err := a.Register(context.Background(), ev.ID, person(3))
 		done <- err
 	}()
-	for left := late; left > 0; left-- {
-		select {
-		case err := <-done:
-			t.Fatalf("registered with %d others at once while the mail is very late (%d allowed): %v", left, veryLate, err)
-		case <-time.After(30 * time.Millisecond):
-		}
-		a.LeaveRegistrationTurn()
-		if left-1 < veryLate {
-			break
-		}
+	select {
+	case err := <-done:
+		t.Fatalf("registered beside %d turns taken while the mail is very late: %v", len(held), err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	for _, release := range held {
+		release()
 	}
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if n := a.RegistrationTurnsTaken(); n != veryLate-1 {
-		t.Fatalf("%d turns taken after the registration, want %d", n, veryLate-1)
+	if !a.RegistrationTurnsAllFree() {
+		t.Fatal("a turn is still taken after every registration ended")
 	}
 	for i, want := range []int{0, 1, 1} {
 		if n := countMessages(t, a, "registration_confirmed", fmt.Sprintf("blogueur%d@example.tg", i+1)); n != want {
@@ -536,8 +545,7 @@ func TestRegistrationsSharingATransaction(t *testing.T) {
 func TestRegistrationsTakeTurns(t *testing.T) {
 	a, _ := regApp(t, "sqlite")
 	ev := regEvent(t, a, 0, model.ModeOpen)
-	limit := a.RegistrationTurnLimit()
-	takeTurns(t, a, limit)
+	held := takeTurns(t, a, a.RegistrationTurnLimit())
 	registerWithoutTurn(t, a, ev, person(1))
 	if counts, err := a.Store.CountRegistrations(context.Background(), ev.ID); err != nil || len(counts) != 0 {
 		t.Fatalf("a registration that never got its turn wrote %v (%v)", counts, err)
@@ -552,12 +560,15 @@ func TestRegistrationsTakeTurns(t *testing.T) {
 		t.Fatalf("registered without a turn: %v", err)
 	case <-time.After(50 * time.Millisecond):
 	}
-	a.LeaveRegistrationTurn()
+	held[0]()
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if n := a.RegistrationTurnsTaken(); n != limit-1 {
-		t.Fatalf("%d turns taken after the registration, want %d", n, limit-1)
+	for _, release := range held[1:] {
+		release()
+	}
+	if !a.RegistrationTurnsAllFree() {
+		t.Fatal("a turn is still taken after every registration ended")
 	}
 	if n := countMessages(t, a, "registration_confirmed", "blogueur2@example.tg"); n != 1 {
 		t.Fatalf("confirmations after its turn: %d", n)
