@@ -417,6 +417,23 @@ func registerWithoutTurn(t *testing.T, a *app.App, ev *model.Event, in app.Regis
 	}
 }
 
+// registerWaiting starts a registration and checks that it waits for its turn; its
+// outcome comes on the channel once it has one.
+func registerWaiting(t *testing.T, a *app.App, ev *model.Event, in app.RegistrationInput) <-chan error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() {
+		_, err := a.Register(context.Background(), ev.ID, in)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("registered without waiting for a turn: %v", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	return done
+}
+
 // While the mail worker is behind, fewer registrations take their turn at once, the
 // fewer the later the mail: turns taken while it is late weigh more, and a registration
 // arriving while it is very late waits for more of them to end.
@@ -446,16 +463,7 @@ func TestRegistrationsGiveWayToLateMail(t *testing.T) {
 	}
 	// Very late: a registration waits for more turns to end.
 	lag.Store(int64(app.MailVeryLate + time.Second))
-	done := make(chan error, 1)
-	go func() {
-		_, err := a.Register(context.Background(), ev.ID, person(3))
-		done <- err
-	}()
-	select {
-	case err := <-done:
-		t.Fatalf("registered beside %d turns taken while the mail is very late: %v", len(held), err)
-	case <-time.After(50 * time.Millisecond):
-	}
+	done := registerWaiting(t, a, ev, person(3))
 	for _, release := range held {
 		release()
 	}
@@ -550,16 +558,7 @@ func TestRegistrationsTakeTurns(t *testing.T) {
 	if counts, err := a.Store.CountRegistrations(context.Background(), ev.ID); err != nil || len(counts) != 0 {
 		t.Fatalf("a registration that never got its turn wrote %v (%v)", counts, err)
 	}
-	done := make(chan error, 1)
-	go func() {
-		_, err := a.Register(context.Background(), ev.ID, person(2))
-		done <- err
-	}()
-	select {
-	case err := <-done:
-		t.Fatalf("registered without a turn: %v", err)
-	case <-time.After(50 * time.Millisecond):
-	}
+	done := registerWaiting(t, a, ev, person(2))
 	held[0]()
 	if err := <-done; err != nil {
 		t.Fatal(err)
