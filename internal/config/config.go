@@ -38,6 +38,11 @@ type Config struct {
 	LoginRate int `koanf:"login_rate"`
 	// FormRate is how many public form posts per address are allowed per minute.
 	FormRate int `koanf:"form_rate"`
+	// TrustedProxies lists the reverse proxies and load balancers (IP addresses or CIDR
+	// ranges, comma-separated) whose X-Forwarded-For header names the client, besides
+	// loopback, link-local and private addresses, which always do. A client's address
+	// is what the rate limits count and what may read /metrics.
+	TrustedProxies string `koanf:"trusted_proxies"`
 	// PasswordMemoryKiB is the memory cost of argon2id password hashes. Lower it only
 	// for tests: it is what makes guessing passwords expensive.
 	PasswordMemoryKiB int `koanf:"password_memory_kib"`
@@ -133,7 +138,7 @@ func Load(path string, getenv func(string) string) (Config, error) {
 func Keys() []string {
 	return []string{"addr", "base_url", "database", "smtp_url", "mail_from", "secret_key", "lang",
 		"timezone", "mail_rate", "log_level", "log_format", "max_upload_mb", "session_lifetime",
-		"session_idle", "login_rate", "form_rate", "password_memory_kib", "invite_remind_after", "coverage_check",
+		"session_idle", "login_rate", "form_rate", "trusted_proxies", "password_memory_kib", "invite_remind_after", "coverage_check",
 		"coverage_check_allow_private", "scheduler_interval", "mail_retry_base", "mail_lease", "dkim_key_file", "dkim_selector", "dkim_domain",
 		"retention_months", "memory_limit_mib"}
 }
@@ -205,6 +210,9 @@ func (c Config) Validate() error {
 	if c.FormRate < 1 {
 		return bad("form_rate", "must be at least 1")
 	}
+	if _, err := ParseTrustedProxies(c.TrustedProxies); err != nil {
+		return bad("trusted_proxies", "%v", err)
+	}
 	if c.PasswordMemoryKiB < 1024 || c.PasswordMemoryKiB > 1<<20 {
 		return bad("password_memory_kib", "must be between 1024 and 1048576 (KiB)")
 	}
@@ -233,6 +241,36 @@ func (c Config) Validate() error {
 		return bad("memory_limit_mib", "must be 0 (no limit) or a number of MiB between 16 and 1048576")
 	}
 	return nil
+}
+
+// ParseTrustedProxies reads trusted_proxies: IP addresses or CIDR ranges separated by
+// commas (spaces allowed); empty gives none.
+func ParseTrustedProxies(s string) ([]*net.IPNet, error) {
+	var nets []*net.IPNet
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if !strings.Contains(f, "/") {
+			ip := net.ParseIP(f)
+			if ip == nil {
+				return nil, fmt.Errorf("%q is not an IP address or a range such as 203.0.113.0/24", f)
+			}
+			bits := 128
+			if ip.To4() != nil {
+				ip, bits = ip.To4(), 32
+			}
+			nets = append(nets, &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)})
+			continue
+		}
+		_, n, err := net.ParseCIDR(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an IP address or a range such as 203.0.113.0/24", f)
+		}
+		nets = append(nets, n)
+	}
+	return nets, nil
 }
 
 // ParseDatabase splits the database URL into a driver name ("sqlite" or "postgres") and a DSN.

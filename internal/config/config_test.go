@@ -1,6 +1,7 @@
 package config
 
 import (
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -44,6 +45,8 @@ func TestWrongValuesNameTheKey(t *testing.T) {
 		{"RELAIS_MAIL_RATE", "fast", "mail_rate"},
 		{"RELAIS_MAIL_FROM", "not an address", "mail_from"},
 		{"RELAIS_SESSION_IDLE", "forever", "session_idle"},
+		{"RELAIS_TRUSTED_PROXIES", "10.0.0.0/8, proxy.example.tg", "trusted_proxies (RELAIS_TRUSTED_PROXIES)"},
+		{"RELAIS_TRUSTED_PROXIES", "203.0.113.0/33", "trusted_proxies"},
 	} {
 		_, err := Load("", env(map[string]string{tc.key: tc.val}))
 		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
@@ -52,6 +55,28 @@ func TestWrongValuesNameTheKey(t *testing.T) {
 	}
 	if _, err := Load("/nonexistent/relais.toml", env(nil)); err == nil {
 		t.Error("missing config file accepted")
+	}
+}
+
+func TestParseTrustedProxies(t *testing.T) {
+	nets, err := ParseTrustedProxies(" 203.0.113.0/24, 198.51.100.7 ,2001:db8::1,")
+	if err != nil || len(nets) != 3 {
+		t.Fatalf("%v %v", nets, err)
+	}
+	for _, tc := range []struct {
+		ip   string
+		want bool
+	}{{"203.0.113.200", true}, {"203.0.114.1", false}, {"198.51.100.7", true}, {"198.51.100.8", false}, {"2001:db8::1", true}, {"2001:db8::2", false}} {
+		in := false
+		for _, n := range nets {
+			in = in || n.Contains(net.ParseIP(tc.ip))
+		}
+		if in != tc.want {
+			t.Errorf("%s trusted: %v, want %v", tc.ip, in, tc.want)
+		}
+	}
+	if nets, err := ParseTrustedProxies(""); err != nil || len(nets) != 0 {
+		t.Errorf("empty: %v %v", nets, err)
 	}
 }
 

@@ -21,7 +21,7 @@ import (
 
 // Access classes of the rows.
 const (
-	authzOps       = "ops"       // health, metrics, static files, the API description: anyone
+	authzOps       = "ops"       // health, metrics (from the local network, as here), static files, the API description: anyone
 	authzPublic    = "public"    // public pages and forms: anyone
 	authzHolder    = "holder"    // only with the right token in the path (see authzTokenOwner)
 	authzNobody    = "nobody"    // a token in the query or form that none of the callers holds

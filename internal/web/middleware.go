@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"runtime/debug"
@@ -28,6 +29,19 @@ func requestID(next echo.HandlerFunc) echo.HandlerFunc {
 		id := hex.EncodeToString(b)
 		c.Set("request_id", id)
 		c.Response().Header().Set("X-Request-Id", id)
+		return next(c)
+	}
+}
+
+// localOnly answers 404 to a client outside loopback, link-local and private addresses
+// (as clientAddress finds it, behind trusted proxies): /metrics is for the monitoring on
+// the deployment's own network, not for the Internet.
+func localOnly(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ip := net.ParseIP(c.RealIP())
+		if ip == nil || !(ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast()) {
+			return model.ErrNotFound
+		}
 		return next(c)
 	}
 }

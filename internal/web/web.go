@@ -76,6 +76,9 @@ func New(d Deps) (*echo.Echo, error) {
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
+	if e.IPExtractor, err = clientAddress(d.Config.TrustedProxies); err != nil {
+		return nil, err
+	}
 	e.HTTPErrorHandler = s.handleError
 	e.Server.ReadHeaderTimeout = 10 * time.Second
 	e.Server.ReadTimeout = 60 * time.Second
@@ -83,6 +86,23 @@ func New(d Deps) (*echo.Echo, error) {
 	e.Server.IdleTimeout = 120 * time.Second
 	s.routes(e)
 	return e, nil
+}
+
+// clientAddress tells c.RealIP() how to find a request's client: X-Forwarded-For is
+// believed only as far as it was written by trusted proxies (loopback, link-local and
+// private addresses, and the trusted_proxies setting), read from the right. Without it,
+// Echo takes the header's first address as it comes, and anyone could escape the rate
+// limits on sign-in and public forms by sending a new one with each request.
+func clientAddress(trusted string) (echo.IPExtractor, error) {
+	nets, err := config.ParseTrustedProxies(trusted)
+	if err != nil {
+		return nil, err
+	}
+	opts := make([]echo.TrustOption, 0, len(nets))
+	for _, n := range nets {
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...), nil
 }
 
 // Sessions exposes the session manager (tests and background cleanup).
