@@ -55,6 +55,15 @@ func TestRateLimitsCountTheClient(t *testing.T) {
 	// Read from the right: what a client wrote before the proxy's entry is not believed.
 	posts("a client prepending addresses", []int{under, under}, "127.0.0.1", "192.0.2.3, 203.0.113.7")
 	posts("it again with others", []int{over}, "127.0.0.1", "192.0.2.4", "203.0.113.7")
+	// A client on the local network behind the proxy: what it prepends is not believed
+	// either, though it looks local too.
+	posts("a local client", []int{under, under}, "127.0.0.1", "10.9.9.9, 192.168.1.20")
+	posts("it again, naming another local address", []int{over}, "127.0.0.1", "10.9.9.8, 192.168.1.20")
+	posts("it again, with a broken entry", []int{over}, "127.0.0.1", "not-an-address, 192.168.1.20")
+	// IPv6: a subscriber's /64 counts as one address.
+	posts("an IPv6 address", []int{under}, "[2001:db8:1:2::5]")
+	posts("another in its /64", []int{under, over}, "[2001:db8:1:2:ffff::6]")
+	posts("the next /64", []int{under}, "[2001:db8:1:3::5]")
 	// A proxy on a public address counts only when it is in trusted_proxies.
 	posts("behind a trusted public proxy", []int{under, under, over}, "198.51.100.4", "203.0.113.8")
 	posts("behind an untrusted one", []int{under, under, over}, "192.0.2.50", "203.0.113.9")
@@ -79,6 +88,8 @@ func TestMetricsStayOnTheLocalNetwork(t *testing.T) {
 		{"10.0.0.2", []string{"203.0.113.5"}, http.StatusNotFound},
 		{"127.0.0.1", []string{"10.0.0.9, 203.0.113.5"}, http.StatusNotFound},
 		{"127.0.0.1", []string{"10.0.0.9"}, http.StatusOK},
+		// An untrusted client naming itself local through a proxy that passes the header on.
+		{"127.0.0.1", []string{"10.0.0.9", "203.0.113.5"}, http.StatusNotFound},
 	} {
 		remote := tc.remote
 		if strings.Contains(remote, ":") {

@@ -40,8 +40,21 @@ func (s *Server) mailboxMessage(c echo.Context) (*model.Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.app.Store.FindMessage(c.Request().Context(), id)
+	m, err := s.app.Store.FindMessage(c.Request().Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	if m.Kind == passwordResetKind && !currentUser(c).Role.AtLeast(model.RoleAdmin) {
+		// Its link sets the password of a staff account, an administrator's maybe: an
+		// organizer who asked for someone else's reset must not read it here.
+		m.TextBody, m.HTMLBody, m.Attachments = "", "", nil
+		c.Set("mailbox_hidden", true)
+	}
+	return m, nil
 }
+
+// passwordResetKind is the kind of the password reset emails (app.RequestPasswordReset).
+const passwordResetKind = "password_reset"
 
 func (s *Server) handleMailboxMessage(c echo.Context) error {
 	m, err := s.mailboxMessage(c)
@@ -55,6 +68,7 @@ func (s *Server) handleMailboxMessage(c echo.Context) error {
 	p := s.page(c, title)
 	p.Nav = "mailbox"
 	p.Data["Message"] = m
+	p.Data["Hidden"] = c.Get("mailbox_hidden") != nil
 	return s.render(c, http.StatusOK, "mailbox_message", p)
 }
 
@@ -79,6 +93,12 @@ func (s *Server) handleMailboxAttachment(c echo.Context) error {
 	attID, err := paramID(c, "att")
 	if err != nil {
 		return err
+	}
+	if _, err := s.mailboxMessage(c); err != nil {
+		return err
+	}
+	if c.Get("mailbox_hidden") != nil {
+		return model.ErrNotFound
 	}
 	a, err := s.app.Store.FindAttachment(c.Request().Context(), id, attID)
 	if err != nil {

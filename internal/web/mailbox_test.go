@@ -95,3 +95,30 @@ func TestAccountTokens(t *testing.T) {
 		t.Fatalf("revoked token: %d", a.StatusCode)
 	}
 }
+
+// TestMailboxHidesPasswordResets: an organizer who asks for an administrator's password
+// reset cannot read its link in the mailbox (and take the account over); an
+// administrator can, for the server-less set-up where the mailbox is the only way.
+func TestMailboxHidesPasswordResets(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	ctx := context.Background()
+	e.user(model.RoleAdmin, "chef@example.tg")
+	if err := e.app.RequestPasswordReset(ctx, "chef@example.tg"); err != nil {
+		t.Fatal(err)
+	}
+	msgs, _, _ := e.app.Store.ListMessages(ctx, store.MessageFilter{Limit: 10})
+	if len(msgs) != 1 || msgs[0].Kind != "password_reset" {
+		t.Fatalf("messages: %+v", msgs)
+	}
+	id := itoa(msgs[0].ID)
+	org := e.login(model.RoleOrganizer)
+	r := org.get("/admin/mailbox/" + id)
+	expect(t, r, http.StatusOK, "chef@example.tg", "seul un administrateur peut le lire ici")
+	for _, got := range []*resp{r, org.get("/admin/mailbox/" + id + "/html")} {
+		if strings.Contains(got.body, "/password/reset") {
+			t.Fatalf("an organizer reads the reset link: %s", snippet(got.body))
+		}
+	}
+	r = e.login(model.RoleAdmin).get("/admin/mailbox/" + id)
+	expect(t, r, http.StatusOK, "/password/reset?token=")
+}

@@ -20,7 +20,7 @@ func (s *Server) handleForgotForm(c echo.Context) error {
 // the same page.
 func (s *Server) handleForgot(c echo.Context) error {
 	ctx := c.Request().Context()
-	if ok, wait, err := s.app.Store.HitRateLimit(ctx, "pwreset:ip:"+c.RealIP(), 5, 15*time.Minute); err != nil {
+	if ok, wait, err := s.app.Store.HitRateLimit(ctx, "pwreset:ip:"+rateAddress(c), 5, 15*time.Minute); err != nil {
 		return err
 	} else if !ok {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))

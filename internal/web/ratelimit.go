@@ -54,7 +54,7 @@ func (l *memLimiter) hit(key string, limit int, window time.Duration, now time.T
 
 // limitForm applies the per-address limit of public form posts.
 func (s *Server) limitForm(c echo.Context) error {
-	ok, wait := s.forms.hit("form:ip:"+c.RealIP(), s.cfg.FormRate, time.Minute, time.Now())
+	ok, wait := s.forms.hit("form:ip:"+rateAddress(c), s.cfg.FormRate, time.Minute, time.Now())
 	if !ok {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 		return model.Errorf(model.ERateLimited, "error.form_rate")

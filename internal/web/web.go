@@ -5,8 +5,10 @@ package web
 import (
 	"context"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -88,21 +90,65 @@ func New(d Deps) (*echo.Echo, error) {
 	return e, nil
 }
 
-// clientAddress tells c.RealIP() how to find a request's client: X-Forwarded-For is
-// believed only as far as it was written by trusted proxies (loopback, link-local and
-// private addresses, and the trusted_proxies setting), read from the right. Without it,
-// Echo takes the header's first address as it comes, and anyone could escape the rate
-// limits on sign-in and public forms by sending a new one with each request.
+// clientAddress tells c.RealIP() how to find a request's client. The X-Forwarded-For
+// header is read from the right, each entry having been written by the hop before it:
+// the first address that is not a trusted proxy (loopback, link-local and private
+// addresses, and the trusted_proxies setting) is the client. When all are trusted, the
+// client is on the local network and the rightmost entry, written by the proxy in front
+// of Relais, is taken: the entries to its left may be the client's own words; so it is
+// when an entry cannot be read. Echo's default reads the
+// header's first address as it comes, so that anyone could escape the rate limits on
+// sign-in and public forms by sending a new one with each request; its XFF extractor
+// still believes the leftmost entry when all look local.
 func clientAddress(trusted string) (echo.IPExtractor, error) {
 	nets, err := config.ParseTrustedProxies(trusted)
 	if err != nil {
 		return nil, err
 	}
-	opts := make([]echo.TrustOption, 0, len(nets))
-	for _, n := range nets {
-		opts = append(opts, echo.TrustIPRange(n))
+	trust := func(ip net.IP) bool {
+		if ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() {
+			return true
+		}
+		for _, n := range nets {
+			if n.Contains(ip) {
+				return true
+			}
+		}
+		return false
 	}
-	return echo.ExtractIPFromXFFHeader(opts...), nil
+	return func(req *http.Request) string {
+		client, _, err := net.SplitHostPort(req.RemoteAddr)
+		if err != nil {
+			client = req.RemoteAddr
+		}
+		if ip := net.ParseIP(client); ip == nil || !trust(ip) {
+			return client
+		}
+		hops := strings.Split(strings.Join(req.Header.Values(echo.HeaderXForwardedFor), ","), ",")
+		for i := len(hops) - 1; i >= 0; i-- {
+			ip := net.ParseIP(strings.Trim(strings.TrimSpace(hops[i]), "[]"))
+			if ip == nil {
+				return client
+			}
+			if i == len(hops)-1 {
+				client = ip.String()
+			}
+			if !trust(ip) {
+				return ip.String()
+			}
+		}
+		return client
+	}, nil
+}
+
+// rateAddress is the client's address as the rate limits count it: an IPv6 address by
+// its /64, which a single subscriber usually holds whole and could otherwise walk through.
+func rateAddress(c echo.Context) string {
+	ip := net.ParseIP(c.RealIP())
+	if ip == nil || ip.To4() != nil {
+		return c.RealIP()
+	}
+	return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
 }
 
 // Sessions exposes the session manager (tests and background cleanup).
