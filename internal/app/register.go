@@ -43,6 +43,10 @@ type RegisterResult struct {
 	// Duplicate is true when the address already had an active registration: nothing was
 	// created, and a reminder with the ticket link was emailed to the address.
 	Duplicate bool
+	// Known is true when the address was in the directory already and nothing proves the
+	// form came from its owner (no invitation, no staff): the ticket, whose page shows
+	// and edits the contact's details, goes to the address only, by email.
+	Known bool
 }
 
 // Register records a registration in one transaction: find or create the contact,
@@ -147,10 +151,12 @@ func (a *App) RegisterFor(ctx context.Context, ev *model.Event, questions []mode
 		fresh.ID, fresh.ContactID, fresh.Reference = 0, 0, preReference
 		// The contact first: it needs no lock, and the event's lock is then held for as
 		// few statements as possible.
-		c, created, err := a.registrantContact(ctx, tx, &in.ContactInput, in.Lang, !in.Staff, now, likelyNew)
+		proven := in.Staff || inv != nil
+		c, created, err := a.registrantContact(ctx, tx, &in.ContactInput, in.Lang, !in.Staff, now, likelyNew, proven)
 		if err != nil {
 			return err
 		}
+		res.Known = !created && !proven
 		if inv != nil && inv.ContactID != c.ID {
 			// An invitation is personal: it works for the invited address only.
 			return model.FieldErrors(map[string]string{"email": "error.invitation_email"})
@@ -332,6 +338,13 @@ func (a *App) RegistrationState(ev *model.Event) string {
 // upsertContact finds the contact by normalised email and fills in what the person told
 // (new, non-empty values win); registrations grow the directory by themselves.
 func (a *App) upsertContact(ctx context.Context, tx *store.Store, in *ContactInput, lang string, consent bool, now time.Time) (*model.Contact, error) {
+	return a.upsertContactAs(ctx, tx, in, lang, consent, now, true)
+}
+
+// upsertContactAs is upsertContact; without proof that the input comes from the
+// address's owner (a public form), it only fills what the contact lacks: anyone may
+// type an address, and must not rewrite the directory's record of its owner.
+func (a *App) upsertContactAs(ctx context.Context, tx *store.Store, in *ContactInput, lang string, consent bool, now time.Time, owner bool) (*model.Contact, error) {
 	c, err := tx.FindContactByEmail(ctx, in.Email)
 	if model.ErrorCode(err) == model.ENotFound {
 		c = &model.Contact{Email: in.Email, UnsubscribeToken: a.Token(), Lang: lang}
@@ -340,7 +353,7 @@ func (a *App) upsertContact(ctx context.Context, tx *store.Store, in *ContactInp
 	} else if c, err = tx.FindContact(ctx, c.ID); err != nil {
 		return nil, err
 	}
-	fillContact(c, in, lang, consent, now)
+	fillContact(c, in, lang, consent, now, owner || c.ID == 0)
 	if c.ID == 0 {
 		err = tx.CreateContact(ctx, c)
 	} else {
@@ -352,22 +365,24 @@ func (a *App) upsertContact(ctx context.Context, tx *store.Store, in *ContactInp
 // registrantContact is upsertContact for a registration: when the address was unknown a
 // moment before (likelyNew, read outside the transaction), the contact is inserted in one
 // statement if it is still new, and created says so (the person has no registration yet).
-func (a *App) registrantContact(ctx context.Context, tx *store.Store, in *ContactInput, lang string, consent bool, now time.Time, likelyNew bool) (c *model.Contact, created bool, err error) {
+// owner says whether the input is known to come from the address's owner (upsertContactAs).
+func (a *App) registrantContact(ctx context.Context, tx *store.Store, in *ContactInput, lang string, consent bool, now time.Time, likelyNew, owner bool) (c *model.Contact, created bool, err error) {
 	if likelyNew {
 		c = &model.Contact{Email: in.Email, UnsubscribeToken: a.Token(), Lang: lang}
-		fillContact(c, in, lang, consent, now)
+		fillContact(c, in, lang, consent, now, true)
 		if created, err = tx.CreateContactIfNew(ctx, c); err != nil || created {
 			return c, created, err
 		}
 	}
-	c, err = a.upsertContact(ctx, tx, in, lang, consent, now)
+	c, err = a.upsertContactAs(ctx, tx, in, lang, consent, now, owner)
 	return c, false, err
 }
 
-// fillContact writes what the person told into c: new, non-empty values win.
-func fillContact(c *model.Contact, in *ContactInput, lang string, consent bool, now time.Time) {
+// fillContact writes what the person told into c: new, non-empty values win, or with
+// overwrite false only fill what c lacks.
+func fillContact(c *model.Contact, in *ContactInput, lang string, consent bool, now time.Time, overwrite bool) {
 	set := func(dst *string, v string) {
-		if v != "" {
+		if v != "" && (overwrite || *dst == "") {
 			*dst = v
 		}
 	}
@@ -378,7 +393,7 @@ func fillContact(c *model.Contact, in *ContactInput, lang string, consent bool, 
 	set(&c.BlogURL, in.BlogURL)
 	set(&c.City, in.City)
 	set(&c.Lang, lang)
-	if n, err := strconv.Atoi(in.Audience); err == nil && n > 0 {
+	if n, err := strconv.Atoi(in.Audience); err == nil && n > 0 && (overwrite || c.Audience == 0) {
 		c.Audience = n
 	}
 	if consent {
@@ -388,7 +403,9 @@ func fillContact(c *model.Contact, in *ContactInput, lang string, consent bool, 
 		replaced := false
 		for i := range c.Channels {
 			if c.Channels[i].Platform == ch.Platform {
-				c.Channels[i].Handle, c.Channels[i].URL = ch.Handle, ch.URL
+				if overwrite {
+					c.Channels[i].Handle, c.Channels[i].URL = ch.Handle, ch.URL
+				}
 				replaced = true
 			}
 		}

@@ -250,9 +250,23 @@ func requireRole(min model.Role) echo.MiddlewareFunc {
 func isAPI(c echo.Context) bool { return strings.HasPrefix(c.Request().URL.Path, "/api/") }
 
 // safeNext keeps only local paths for post-login redirects.
-func safeNext(p string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") {
-		return "/admin"
+func safeNext(p string) string { return localPath(p, "/admin") }
+
+// localPath returns p when it is a path on this site, fallback otherwise. Browsers drop
+// tabs and line breaks from an address and read a backslash as a slash, so "/\t/evil.example"
+// and "/\\evil.example" would take the visitor to another site: control characters and
+// backslashes are refused anywhere, as is anything a URL parser reads with a host.
+func localPath(p, fallback string) string {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.ContainsRune(p, '\\') {
+		return fallback
+	}
+	for _, r := range p {
+		if r < 0x20 || r == 0x7f {
+			return fallback
+		}
+	}
+	if u, err := url.Parse(p); err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
+		return fallback
 	}
 	return p
 }

@@ -17,6 +17,11 @@ import (
 // registrationFormFields are the fixed fields of the public registration form.
 var registrationFormFields = []string{"first_name", "last_name", "email", "phone", "outlet", "blog_url", "audience", "city"}
 
+// honeypotField is the registration form's hidden trap for robots. Its name means
+// nothing to a browser's autofill: it was "nickname", a field Chrome may fill in whatever
+// autocomplete says, and a real person's registration would have been dropped silently.
+const honeypotField = "relais_check"
+
 // bindRegistration reads the registration form (the same for the public page, the
 // invitation page, the ticket page and the organizer's "add by hand").
 func bindRegistration(c echo.Context, questions []model.Question) (app.RegistrationInput, map[string]string) {
@@ -27,7 +32,7 @@ func bindRegistration(c echo.Context, questions []model.Question) (app.Registrat
 	in := app.RegistrationInput{ContactInput: app.ContactInput{FirstName: vals["first_name"], LastName: vals["last_name"],
 		Email: vals["email"], Phone: vals["phone"], Outlet: vals["outlet"], BlogURL: vals["blog_url"],
 		Audience: vals["audience"], City: vals["city"]},
-		Answers: map[int64][]string{}, Consent: c.FormValue("consent") == "yes", Honeypot: c.FormValue("nickname"),
+		Answers: map[int64][]string{}, Consent: c.FormValue("consent") == "yes", Honeypot: c.FormValue(honeypotField),
 		Lang: langOf(c)}
 	for _, p := range model.Platforms {
 		h := c.FormValue("channel_" + p)
@@ -106,7 +111,8 @@ func (s *Server) registrationPage(c echo.Context, ev *model.Event, vals map[stri
 }
 
 // handleRegister records a registration from the public form. Field errors re-render
-// the form with the values kept (422); success goes to the ticket page (303).
+// the form with the values kept (422); success goes to the ticket page (303), or for an
+// address already known to the neutral page (handleRegistered).
 func (s *Server) handleRegister(c echo.Context) error {
 	ctx := c.Request().Context()
 	ev, questions, err := s.registrationForm(c)
@@ -139,14 +145,16 @@ func (s *Server) handleRegister(c echo.Context) error {
 	} else if err != nil {
 		return err
 	}
-	if res.Duplicate {
+	if res.Duplicate || res.Known {
+		// The ticket page shows and edits the contact's details: for an address the
+		// directory knew, only its owner gets the link, by email.
 		return s.redirect(c, "/e/"+ev.Slug+"/inscrit")
 	}
 	return s.redirect(c, "/t/"+res.Registration.ManageToken)
 }
 
-// handleRegistered is the neutral page after a duplicate registration: it never says
-// whether the address was registered.
+// handleRegistered is the neutral page after a registration whose ticket goes by email
+// only (a duplicate, or an address the directory knew): it never says which.
 func (s *Server) handleRegistered(c echo.Context) error {
 	ev, err := s.publicEvent(c)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"relais/internal/app"
 	"relais/internal/model"
+	"relais/internal/store"
 	"relais/internal/store/storetest"
 )
 
@@ -73,7 +74,7 @@ func TestPublicRegistrationFlow(t *testing.T) {
 			if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != page+"/inscrit" {
 				t.Fatalf("duplicate: %d %s", r.StatusCode, r.Header.Get("Location"))
 			}
-			expect(t, other.get(page+"/inscrit"), http.StatusOK, "Si cette adresse est déjà inscrite")
+			expect(t, other.get(page+"/inscrit"), http.StatusOK, "vient d’être envoyé à cette adresse")
 			// Full: the page says so and the next person is waitlisted.
 			expect(t, other.get(page), http.StatusOK, "La session est complète")
 			f2 := regForm("ama@example.tg")
@@ -113,7 +114,7 @@ func TestRegistrationAbuseAndModes(t *testing.T) {
 	c := e.client()
 	// Honeypot: silently accepted, nothing recorded.
 	f := regForm("robot@example.tg")
-	f.Set("nickname", "http://spam.example")
+	f.Set("relais_check", "http://spam.example")
 	r := c.post(page, page+"/register", f)
 	if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != page+"/inscrit" {
 		t.Fatalf("honeypot: %d", r.StatusCode)
@@ -173,5 +174,55 @@ func TestRegistrationFormFollowsEdits(t *testing.T) {
 	}
 	if r := e.client().post(page, page+"/register", regForm("troisieme@example.tg")); r.StatusCode != http.StatusNotFound {
 		t.Fatalf("registration on an event taken offline: %d", r.StatusCode)
+	}
+}
+
+// TestPublicFormAndAKnownAddress: anyone may type an address in the public form. When
+// the directory knows it, the form neither rewrites the contact's details (it only fills
+// what is missing) nor opens the ticket page, which shows and edits them: the ticket
+// goes to the address by email. A new address gets its ticket page at once.
+func TestPublicFormAndAKnownAddress(t *testing.T) {
+	for _, driver := range storetest.Drivers(t) {
+		t.Run(driver, func(t *testing.T) {
+			e := newEnv(t, driver)
+			ctx := context.Background()
+			known := &model.Contact{Email: "ama@example.tg", FirstName: "Ama", LastName: "Mensah", Phone: "+228 90 00 00 01",
+				Lang: "fr", UnsubscribeToken: e.app.Token()}
+			if err := e.app.Store.CreateContact(ctx, known); err != nil {
+				t.Fatal(err)
+			}
+			ev := e.publishedEvent(0, model.ModeOpen)
+			page := "/e/" + ev.Slug
+			c := e.client()
+			f := regForm("AMA@example.tg")
+			f.Set("first_name", "Intrus")
+			r := c.post(page, page+"/register", f)
+			if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != page+"/inscrit" {
+				t.Fatalf("known address: %d to %q, want the neutral page", r.StatusCode, r.Header.Get("Location"))
+			}
+			expect(t, c.get(page+"/inscrit"), http.StatusOK, "vient d’être envoyé à cette adresse")
+			got, err := e.app.Store.FindContact(ctx, known.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.FirstName != "Ama" || got.Phone != "+228 90 00 00 01" || got.City != "Lomé" {
+				t.Errorf("contact after a stranger's form: %q %q %q; want the names and phone kept, the missing city filled", got.FirstName, got.Phone, got.City)
+			}
+			reg, err := e.app.Store.FindRegistrationFor(ctx, ev.ID, known.ID)
+			if err != nil || reg.Status != model.RegConfirmed {
+				t.Fatalf("registration: %+v %v", reg, err)
+			}
+			msgs, _, _ := e.app.Store.ListMessages(ctx, store.MessageFilter{Query: "ama@example.tg", Limit: 10})
+			if len(msgs) != 1 {
+				t.Fatalf("%d messages to the address, want its confirmation", len(msgs))
+			}
+			if m, err := e.app.Store.FindMessage(ctx, msgs[0].ID); err != nil || !strings.Contains(m.TextBody, "/t/"+reg.ManageToken) {
+				t.Fatalf("the confirmation holds no ticket link: %v", err)
+			}
+			r = c.post(page, page+"/register", regForm("nouveau@example.tg"))
+			if r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/t/") {
+				t.Fatalf("new address: %d to %q, want its ticket", r.StatusCode, r.Header.Get("Location"))
+			}
+		})
 	}
 }
