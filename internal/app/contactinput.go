@@ -138,20 +138,100 @@ func (in *ContactInput) validate(f map[string]string) {
 	in.Channels = chans
 }
 
-// parseCount reads "12000", "12 000", "12k", "1,5 M" as a whole number.
+// maxCount bounds an audience or a reach: beyond it a number is a typo.
+const maxCount = 2_000_000_000
+
+// parseCount reads an audience the way people write it: "12000", "12 000", "12.000",
+// "1,500", "1 500 000", "12k", "12 k", "1,5 M". Between digit groups a dot, a comma or
+// a space (also a no-break or narrow no-break one) separates thousands, and so each
+// group after the first must have exactly three digits; before a k or M suffix a dot or
+// a comma is the decimal mark. What could be read two ways ("12.5", "1,50", "1.500,5")
+// is refused rather than guessed: the form then asks for a whole number.
 func parseCount(s string) (int, bool) {
-	s = strings.ToLower(strings.ReplaceAll(strings.ReplaceAll(strings.TrimSpace(s), " ", ""), "\u00a0", ""))
-	mult := 1.0
+	s = strings.ToLower(strings.TrimSpace(s))
+	var v int64
+	var ok bool
 	switch {
 	case strings.HasSuffix(s, "k"):
-		mult, s = 1e3, strings.TrimSuffix(s, "k")
+		v, ok = scaledCount(strings.TrimRightFunc(strings.TrimSuffix(s, "k"), isGroupSpace), 1e3)
 	case strings.HasSuffix(s, "m"):
-		mult, s = 1e6, strings.TrimSuffix(s, "m")
+		v, ok = scaledCount(strings.TrimRightFunc(strings.TrimSuffix(s, "m"), isGroupSpace), 1e6)
+	default:
+		v, ok = groupedCount(s)
 	}
-	s = strings.ReplaceAll(s, ",", ".")
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil || v < 0 || v*mult > 2e9 {
+	if !ok || v > maxCount {
 		return 0, false
 	}
-	return int(v * mult), true
+	return int(v), true
+}
+
+// isGroupSpace reports the spaces people put between digit groups: the plain one, and
+// the no-break and narrow no-break ones that word processors and French keyboards type.
+func isGroupSpace(r rune) bool { return r == ' ' || r == '\u00a0' || r == '\u202f' }
+
+// groupedCount reads a whole number whose digits may be grouped by thousands, all with
+// the same kind of separator (dots, commas or spaces): "12000", "12.000", "1 500 000".
+func groupedCount(s string) (int64, bool) {
+	var n int64
+	var sep rune                   // the kind of separator, 0 before the first one
+	digits := 0                    // in the current group
+	groups := 0                    // separators seen
+	lead := s != "" && s[0] == '0' // "0,500" is a decimal, not five hundred
+	for _, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			if n = n*10 + int64(r-'0'); n > maxCount {
+				return 0, false
+			}
+			digits++
+		case r == '.' || r == ',' || isGroupSpace(r):
+			kind := r
+			if isGroupSpace(r) {
+				kind = ' '
+			}
+			if (sep != 0 && kind != sep) || digits == 0 || (groups == 0 && (digits > 3 || lead)) || (groups > 0 && digits != 3) {
+				return 0, false
+			}
+			sep, digits = kind, 0
+			groups++
+		default:
+			return 0, false
+		}
+	}
+	return n, digits > 0 && (groups == 0 || digits == 3)
+}
+
+// scaledCount reads the number before a k or M suffix ("12", "1,5", "1.25") and
+// multiplies it by unit; the result must be whole ("1.2345k" is refused).
+func scaledCount(s string, unit int64) (int64, bool) {
+	whole, frac, dec := s, "", false
+	if i := strings.IndexAny(s, ".,"); i >= 0 {
+		whole, frac, dec = s[:i], s[i+1:], true
+	}
+	if whole == "" || (dec && frac == "") || len(whole) > 10 || len(frac) > 6 || !allDigits(whole) || !allDigits(frac) {
+		return 0, false
+	}
+	w, _ := strconv.ParseInt(whole, 10, 64)
+	v := w * unit
+	if frac != "" {
+		f, _ := strconv.ParseInt(frac, 10, 64)
+		scale := int64(1)
+		for range frac {
+			scale *= 10
+		}
+		if f*unit%scale != 0 {
+			return 0, false
+		}
+		v += f * unit / scale
+	}
+	return v, true
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"relais/internal/model"
+	"relais/internal/store"
 )
 
 // SaveEvent creates (e.ID == 0) or updates an event after validating it. An empty slug is
@@ -59,7 +60,7 @@ func (a *App) SaveEvent(ctx context.Context, actor Actor, e *model.Event) error 
 		e.CreatedBy = actor.UserID
 		err = a.Store.CreateEvent(ctx, e)
 	} else {
-		err = a.Store.UpdateEvent(ctx, e)
+		err = a.updateEvent(ctx, e)
 		a.door.cache.events.forget(nil) // the check-in API reads the change at once
 	}
 	if model.ErrorCode(err) == model.EConflict {
@@ -73,6 +74,34 @@ func (a *App) SaveEvent(ctx context.Context, actor Actor, e *model.Event) error 
 	}
 	a.audit(ctx, a.Store, actor, action, "event", e.ID, &e.ID, e.Title)
 	return nil
+}
+
+// updateEvent saves an event and, when its capacity rose or became unlimited, gives
+// the new seats to the waitlist, in order, in the same transaction. Registrations count
+// seats against confirmed ones only: without this a newcomer would take a new seat
+// while earlier people still wait. The event's row is locked first, as a cancellation
+// locks it (changeStatus), so that concurrent registrations decide after the change.
+func (a *App) updateEvent(ctx context.Context, e *model.Event) error {
+	now := a.Now()
+	more := false
+	err := a.Store.Tx(ctx, func(tx *store.Store) error {
+		before, err := tx.LockEvent(ctx, e.ID)
+		if err != nil {
+			return err
+		}
+		if err := tx.UpdateEvent(ctx, e); err != nil {
+			return err
+		}
+		more = before.Capacity > 0 && (e.Capacity == 0 || e.Capacity > before.Capacity)
+		if !more {
+			return nil
+		}
+		return a.promote(ctx, tx, e, now)
+	})
+	if err == nil && more {
+		a.kick()
+	}
+	return err
 }
 
 // allowedTransitions lists the status changes organizers may make.

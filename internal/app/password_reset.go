@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"relais/internal/model"
+	"relais/internal/store"
 )
 
 // PasswordResetTTL is how long a reset link works.
@@ -77,8 +78,9 @@ func (a *App) ValidResetToken(ctx context.Context, tok string) bool {
 	return err == nil
 }
 
-// ResetPassword sets a new password with a reset token, spends the token and ends every
-// session of the user.
+// ResetPassword sets a new password with a reset token, spends the token, ends every
+// session of the user and revokes the user's API tokens: whoever knew the old password
+// may have signed in and made one.
 func (a *App) ResetPassword(ctx context.Context, tok, password string) (*model.User, error) {
 	if msg := ValidatePassword(password); msg != "" {
 		return nil, model.FieldErrors(map[string]string{"password": msg})
@@ -94,21 +96,26 @@ func (a *App) ResetPassword(ctx context.Context, tok, password string) (*model.U
 		return nil, model.Errorf(model.EForbidden, "error.reset_token")
 	}
 	u.PasswordHash = a.hashPassword(password)
-	err = a.Store.UpdateUser(ctx, u)
+	err = a.Store.Tx(ctx, func(tx *store.Store) error {
+		if err := tx.UpdateUser(ctx, u); err != nil {
+			return err
+		}
+		return tx.EndUserAccess(ctx, u.ID, a.Now())
+	})
 	a.forgetAPITokens()
 	if err != nil {
-		return nil, err
-	}
-	if err := a.Store.EndUserSessions(ctx, u.ID); err != nil {
 		return nil, err
 	}
 	a.audit(ctx, a.Store, Actor{UserID: &u.ID, Name: u.Name}, "user.password_reset", "user", u.ID, nil, "")
 	return u, nil
 }
 
-// SignOutEverywhere ends every session of a user (the current one included).
+// SignOutEverywhere ends every session of a user (the current one included) and
+// revokes the user's API tokens: a lost device may hold both.
 func (a *App) SignOutEverywhere(ctx context.Context, u *model.User) error {
-	if err := a.Store.EndUserSessions(ctx, u.ID); err != nil {
+	err := a.Store.EndUserAccess(ctx, u.ID, a.Now())
+	a.forgetAPITokens()
+	if err != nil {
 		return err
 	}
 	a.audit(ctx, a.Store, UserActor(u), "user.sign_out_everywhere", "user", u.ID, nil, "")

@@ -185,18 +185,24 @@ func (a *App) changeStatus(ctx context.Context, actor Actor, regID int64, to mod
 	return out, nil
 }
 
-// promote gives freed seats to the longest-waiting people, in the caller's transaction.
+// promote gives free seats to the longest-waiting people, in the caller's transaction,
+// which holds the event's lock (store.LockEvent). A cancelled or archived event, or one
+// that has ended, gives none: the "place libérée" email carries a ticket (QR code and
+// calendar file) for a session that will not take place, or is over. A draft still
+// does: it is an event being edited, whose registrations stand.
 func (a *App) promote(ctx context.Context, tx *store.Store, ev *model.Event, now time.Time) error {
-	for {
-		if ev.Capacity > 0 {
-			n, err := tx.CountConfirmed(ctx, ev.ID)
-			if err != nil {
-				return err
-			}
-			if n >= int64(ev.Capacity) {
-				return nil
-			}
+	if ev.Status == model.EventCancelled || ev.Status == model.EventArchived || !ev.EndsAt.After(now) {
+		return nil
+	}
+	var free int64 // when there is a capacity (an override may have exceeded it)
+	if ev.Capacity > 0 {
+		n, err := tx.CountConfirmed(ctx, ev.ID)
+		if err != nil {
+			return err
 		}
+		free = int64(ev.Capacity) - n
+	}
+	for i := int64(0); ev.Capacity == 0 || i < free; i++ {
 		w, err := tx.FirstWaitlisted(ctx, ev.ID)
 		if model.ErrorCode(err) == model.ENotFound {
 			return nil
@@ -215,6 +221,7 @@ func (a *App) promote(ctx context.Context, tx *store.Store, ev *model.Event, now
 			return err
 		}
 	}
+	return nil
 }
 
 // CancelRegistration cancels a registration (by its holder or an organizer); the seat
@@ -278,15 +285,26 @@ func (a *App) UpdateRegistrant(ctx context.Context, r *model.Registration, in Re
 	if len(fields) > 0 {
 		return model.FieldErrors(fields)
 	}
+	lang := ""
+	if in.Lang != "" {
+		lang = supportedLang(in.Lang)
+	}
+	// Only the columns the form changes are written: r was read at the start of the
+	// request, and its status or check-in may have changed since (a promotion, a
+	// cancellation, the door), which must not be written back.
 	return a.Store.Tx(ctx, func(tx *store.Store) error {
 		if _, err := a.upsertContact(ctx, tx, &in.ContactInput, supportedLang(in.Lang), false, a.Now()); err != nil {
 			return err
 		}
-		r.Answers = answers
-		if in.Lang != "" {
-			r.Lang = supportedLang(in.Lang)
+		if err := tx.UpdateRegistrationDetails(ctx, r.ID, answers, lang); err != nil {
+			return err
 		}
-		return tx.SaveRegistration(ctx, r)
+		fresh, err := tx.FindRegistration(ctx, r.ID)
+		if err != nil {
+			return err
+		}
+		*r = *fresh
+		return nil
 	})
 }
 

@@ -202,7 +202,7 @@ func (a *App) SetUserDisabled(ctx context.Context, actor Actor, id int64, disabl
 		}
 		now := a.Now()
 		u.DisabledAt = &now
-		err := a.Store.RevokeUserAccess(ctx, id, now)
+		err := a.Store.EndUserAccess(ctx, id, now)
 		a.forgetAPITokens()
 		if err != nil {
 			return err

@@ -170,9 +170,20 @@ func (s *Store) ListRegistrations(ctx context.Context, f RegistrationFilter) ([]
 		q = q.Where("r.updated_at >= ?", *f.Since)
 	}
 	if qs := strings.TrimSpace(strings.ToLower(f.Query)); qs != "" {
-		like := "%" + escapeLike(qs) + "%"
-		q = q.Where("LOWER(c.first_name || ' ' || c.last_name) LIKE ? OR LOWER(c.last_name || ' ' || c.first_name) LIKE ? OR c.email LIKE ? OR LOWER(c.outlet) LIKE ? OR r.reference = ? OR c.phone LIKE ?",
-			like, like, like, like, strings.ReplaceAll(strings.ToUpper(qs), "-", ""), "%"+escapeLike(strings.ReplaceAll(qs, " ", ""))+"%")
+		// Names, email and outlet are matched word by word in the contact's folded search
+		// text, as in the directory: without case or accents on both databases (SQLite's
+		// LOWER folds ASCII only), so that "kossi" finds "Kossí" and "élodie" "Élodie".
+		// A reference or a phone number is matched as typed.
+		words, args := []string{}, []any{}
+		for _, term := range strings.Fields(model.FoldText(qs)) {
+			words = append(words, "c.search_text LIKE ? ESCAPE '!'")
+			args = append(args, "%"+likeEscape(term)+"%")
+		}
+		if len(words) == 0 {
+			words = append(words, "1 = 0")
+		}
+		args = append(args, strings.ReplaceAll(strings.ToUpper(qs), "-", ""), "%"+escapeLike(strings.ReplaceAll(qs, " ", ""))+"%")
+		q = q.Where("("+strings.Join(words, " AND ")+") OR r.reference = ? OR c.phone LIKE ?", args...)
 	}
 	var total int64
 	if err := q.Count(&total).Error; err != nil {
@@ -184,4 +195,19 @@ func (s *Store) ListRegistrations(ctx context.Context, f RegistrationFilter) ([]
 		q = q.Limit(f.Limit).Offset(f.Offset)
 	}
 	return rows, total, wrap(q.Scan(&rows).Error, "list registrations")
+}
+
+// UpdateRegistrationDetails writes what a holder may change on their ticket page, the
+// answers and, unless lang is empty, the language, and nothing else: the row may have
+// been promoted, cancelled or checked in since the caller read it.
+func (s *Store) UpdateRegistrationDetails(ctx context.Context, id int64, answers, lang string) error {
+	cols := map[string]any{"answers": answers, "updated_at": s.now()}
+	if lang != "" {
+		cols["lang"] = lang
+	}
+	res := s.w(ctx).Model(&model.Registration{}).Where("id = ?", id).UpdateColumns(cols)
+	if res.Error == nil && res.RowsAffected == 0 {
+		return model.ErrNotFound
+	}
+	return wrap(res.Error, "update registration details")
 }

@@ -79,20 +79,10 @@ func (s *Store) RevokeAPIToken(ctx context.Context, userID, id int64, at time.Ti
 	return wrap(res.Error, "revoke api token")
 }
 
-// RevokeUserAccess ends every session and API token of a user (disabling, sign-out everywhere).
-func (s *Store) RevokeUserAccess(ctx context.Context, userID int64, at time.Time) error {
-	return s.Tx(ctx, func(tx *Store) error {
-		if err := tx.db.Where("user_id = ?", userID).Delete(&sessionRow{}).Error; err != nil {
-			return wrap(err, "end sessions")
-		}
-		return wrap(tx.db.Model(&model.APIToken{}).Where("user_id = ? AND revoked_at IS NULL", userID).
-			Update("revoked_at", at).Error, "revoke tokens")
-	})
-}
-
-// EndUserSessions deletes every session of a user.
+// EndUserSessions ends every session of a user (a change of role or password), marking
+// them as SessionStore does so that no request in flight brings one back.
 func (s *Store) EndUserSessions(ctx context.Context, userID int64) error {
-	return wrap(s.w(ctx).Where("user_id = ?", userID).Delete(&sessionRow{}).Error, "end sessions")
+	return wrap(s.endSessions(ctx, s.Now(), "user_id = ?", userID), "end sessions")
 }
 
 // sessionRow is the sessions table, shared by scs.

@@ -166,9 +166,5 @@ func (s *Server) handleLang(c echo.Context) error {
 	}
 	c.SetCookie(&http.Cookie{Name: "lang", Value: lang, Path: "/", MaxAge: 365 * 24 * 3600,
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.secure})
-	next := c.QueryParam("next")
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
-		next = "/"
-	}
-	return s.redirect(c, next)
+	return s.redirect(c, localPath(c.QueryParam("next"), "/"))
 }

@@ -71,7 +71,8 @@ func (s *Server) handleReset(c echo.Context) error {
 	return s.render(c, http.StatusOK, "login", p)
 }
 
-// handleSignOutEverywhere ends every session of the signed-in user, this one included.
+// handleSignOutEverywhere ends every session of the signed-in user, this one included,
+// and revokes the user's API tokens.
 func (s *Server) handleSignOutEverywhere(c echo.Context) error {
 	if err := s.app.SignOutEverywhere(c.Request().Context(), currentUser(c)); err != nil {
 		return err

@@ -119,16 +119,20 @@ func (s *Server) handleRegister(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.limitForm(c); err != nil {
-		return err
-	}
 	in, vals := bindRegistration(c, questions)
+	if err := s.limitForm(c); err != nil {
+		// Many people may share an address (a venue's Wi-Fi, a mobile operator's): the
+		// one over the limit gets the form back as typed, with the reason.
+		return s.registrationRetry(c, ev, vals, err)
+	}
 	if in.Honeypot != "" {
 		// A robot filled the hidden field: answer as if all went well, record nothing.
 		return s.redirect(c, "/e/"+ev.Slug+"/inscrit")
 	}
 	res, err := s.app.RegisterFor(ctx, ev, questions, in)
-	if me, ok := err.(*model.Error); ok && me.Code == model.EInvalid {
+	if me, ok := err.(*model.Error); ok && me.Code == model.EUnavailable {
+		return s.registrationRetry(c, ev, vals, err)
+	} else if ok && me.Code == model.EInvalid {
 		p, perr := s.registrationPage(c, ev, vals, me)
 		if perr != nil {
 			return perr
@@ -151,6 +155,24 @@ func (s *Server) handleRegister(c echo.Context) error {
 		return s.redirect(c, "/e/"+ev.Slug+"/inscrit")
 	}
 	return s.redirect(c, "/t/"+res.Registration.ManageToken)
+}
+
+// registrationRetry shows the event page again with the form as it was posted and the
+// reason it could not be taken now (rate limited, or too busy): nothing typed is lost.
+func (s *Server) registrationRetry(c echo.Context, ev *model.Event, vals map[string]string, err error) error {
+	me, ok := err.(*model.Error)
+	if !ok {
+		return err
+	}
+	p, perr := s.registrationPage(c, ev, vals, nil)
+	if perr != nil {
+		return perr
+	}
+	p.Form.Error = p.T(me.Message)
+	if me.Code == model.EUnavailable {
+		c.Response().Header().Set("Retry-After", "5")
+	}
+	return s.render(c, codeStatus[me.Code], "event", p)
 }
 
 // handleRegistered is the neutral page after a registration whose ticket goes by email

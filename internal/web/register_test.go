@@ -146,7 +146,11 @@ func TestRegistrationAbuseAndModes(t *testing.T) {
 	for i := 0; i <= e.cfg.FormRate; i++ {
 		last = c.post(page, page+"/register", regForm("z@"))
 	}
-	expect(t, last, http.StatusTooManyRequests, "Trop d’envois")
+	// The form comes back as typed, with the reason.
+	expect(t, last, http.StatusTooManyRequests, "Trop d’envois", `value="Le blog de Kafui"`, `value="90 12 34 56"`)
+	if last.Header.Get("Retry-After") == "" {
+		t.Error("no Retry-After")
+	}
 }
 
 // The registrations posted to a form are checked against its event and questions as an

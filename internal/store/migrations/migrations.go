@@ -20,6 +20,7 @@ func All() []*gormigrate.Migration {
 		m0005MessageBodies(),
 		m0006LighterIndexes(),
 		m0007BodyTemplates(),
+		m0008EndedSessions(),
 	}
 }
 
