@@ -23,6 +23,9 @@ const (
 	CheckInCancelled  = "cancelled"
 	CheckInWaitlisted = "waitlisted"
 	CheckInPending    = "pending"
+	// CheckInLinkEnded answers a scan synced by an expired door link that it made after
+	// the expiry: it is not recorded (see DoorLinkForSync).
+	CheckInLinkEnded = "link_ended"
 )
 
 // Log results beside the answers: a scan that collided with another door's while
@@ -141,8 +144,11 @@ const MaxBatch = 500
 
 // SyncCheckIns records the scans a door made while offline, in order. Each is admitted
 // at its own scan time; when two doors admitted the same ticket, the earliest scan
-// wins and both answers say conflict (and so does the log). Invalid input refuses the
-// whole batch, naming the item ("checkins.3.nonce").
+// wins and both answers say conflict (and so does the log), and an admission the server
+// refuses (the ticket was cancelled or waitlisted meanwhile) is a conflict too. Invalid
+// input refuses the whole batch, naming the item ("checkins.3.nonce"). A door link that
+// has expired (DoorLinkForSync let it through) records only the scans it made before
+// its expiry; the others are answered link_ended.
 func (a *App) SyncCheckIns(ctx context.Context, door Door, eventID int64, ins []ScanInput) ([]*ScanResult, error) {
 	if len(ins) > MaxBatch {
 		return nil, model.Errorf(model.ETooLarge, "checkin.batch_too_large")
@@ -155,7 +161,12 @@ func (a *App) SyncCheckIns(ctx context.Context, door Door, eventID int64, ins []
 		return nil, model.FieldErrors(f)
 	}
 	out := make([]*ScanResult, len(ins))
+	ended := door.Link != nil && !door.Link.Usable(a.Now())
 	for i, in := range ins {
+		if ended && !scannedWhileValid(door.Link, in.ScannedAt) {
+			out[i] = &ScanResult{Result: CheckInLinkEnded}
+			continue
+		}
 		res, err := a.checkIn(ctx, door, eventID, in, true)
 		if err != nil {
 			return nil, err
@@ -228,6 +239,12 @@ func (a *App) checkIn(ctx context.Context, door Door, eventID int64, in ScanInpu
 					return err
 				}
 			}
+		}
+		if offline && regID != nil && res.Result != CheckInOK && res.Result != CheckInAlready {
+			// The door admitted the person from its roster while offline, and the server
+			// refuses them (cancelled or waitlisted meanwhile): they may be inside
+			// already, which the door and the organizer must hear of.
+			res.Conflict = true
 		}
 		ci := door.logRow(eventID, in.Nonce, device)
 		ci.RegistrationID, ci.Action, ci.ScannedAt = regID, "in", scannedAt
@@ -627,6 +644,33 @@ func (a *App) DoorLinkForToken(ctx context.Context, token string) (*model.DoorLi
 		return link, model.Errorf(model.EUnauthorized, "checkin.link_ended")
 	}
 	return link, nil
+}
+
+// DoorLinkSyncGrace is how long after its expiry a door link may still send the scans
+// it made offline while it was valid.
+const DoorLinkSyncGrace = 24 * time.Hour
+
+// DoorLinkForSync is DoorLinkForToken for the sync of offline scans: a link that
+// expired less than DoorLinkSyncGrace ago is returned without error, and SyncCheckIns
+// then records only the scans made before the expiry. A door that admitted people
+// offline until the end of the event may find the network after its link expired;
+// refusing its queue would lose admissions that were made by right. The scan times come
+// from the door, which could back-date them: the grace is bounded, it only admits
+// tickets of the link's event, and every row of the log names the link. A revoked link
+// gets no grace: the organizer withdrew it on purpose (a lost or stolen phone).
+func (a *App) DoorLinkForSync(ctx context.Context, token string) (*model.DoorLink, error) {
+	link, err := a.DoorLinkForToken(ctx, token)
+	if model.ErrorCode(err) == model.EUnauthorized && link != nil && link.RevokedAt == nil &&
+		a.Now().Before(link.ExpiresAt.Add(DoorLinkSyncGrace)) {
+		return link, nil
+	}
+	return link, err
+}
+
+// scannedWhileValid reports whether a scan of a link's door was made before the link
+// expired (and was not revoked).
+func scannedWhileValid(link *model.DoorLink, at *time.Time) bool {
+	return link.RevokedAt == nil && at != nil && at.Before(link.ExpiresAt)
 }
 
 // DoorLinkInput is an organizer's new door link.

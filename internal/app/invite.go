@@ -30,6 +30,7 @@ const (
 	SkipUnsubscribed   = "unsubscribed"
 	SkipErased         = "erased"
 	SkipNotFound       = "not_found"
+	SkipNoEmail        = "no_email" // a walk-in who left no address (IsWalkInPlaceholder)
 )
 
 // InviteSkip is a contact that Invite left out, and why.
@@ -111,6 +112,8 @@ func (a *App) Invite(ctx context.Context, actor Actor, eventID int64, contactIDs
 			skip(id, c, SkipErased)
 		case c.UnsubscribedAt != nil:
 			skip(id, c, SkipUnsubscribed)
+		case IsWalkInPlaceholder(c.Email):
+			skip(id, c, SkipNoEmail)
 		case invited[id]:
 			skip(id, c, SkipAlreadyInvited)
 		default:
@@ -204,7 +207,7 @@ func (a *App) Remind(ctx context.Context, actor Actor, eventID int64) (int, erro
 	for i := range due {
 		inv := &due[i]
 		c := contacts[inv.ContactID]
-		if c == nil || c.ErasedAt != nil || c.UnsubscribedAt != nil {
+		if c == nil || c.ErasedAt != nil || c.UnsubscribedAt != nil || IsWalkInPlaceholder(c.Email) {
 			continue
 		}
 		if r, err := a.Store.FindRegistrationFor(ctx, ev.ID, c.ID); err == nil && r.Active() {

@@ -390,3 +390,28 @@ func TestDemoInvitationsInEveryState(t *testing.T) {
 		})
 	}
 }
+
+// TestWalkInsWithoutEmailAreNotInvited: a walk-in who left no address has a placeholder
+// one in the directory; inviting them (by tag, by history) skips them, saying why.
+func TestWalkInsWithoutEmailAreNotInvited(t *testing.T) {
+	for _, driver := range storetest.Drivers(t) {
+		t.Run(driver, func(t *testing.T) {
+			a, _ := regApp(t, driver)
+			ctx := context.Background()
+			ev := regEvent(t, a, 0, model.ModeOpen)
+			kafui := invContact(t, a, "Kafui", "kafui@example.tg", "fr", "tech")
+			walkIn := invContact(t, a, "Kossi", "walkin-1a2b3c@"+app.WalkInEmailDomain, "fr", "tech")
+			rep, err := a.Invite(ctx, app.Actor{Name: "test"}, ev.ID, []int64{kafui.ID, walkIn.ID}, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rep.Created) != 1 || len(rep.Skipped) != 1 || rep.Skipped[0].Reason != app.SkipNoEmail {
+				t.Fatalf("report: %d created, skipped %+v", len(rep.Created), rep.Skipped)
+			}
+			msgs, _, err := a.Store.ListMessages(ctx, store.MessageFilter{Query: app.WalkInEmailDomain, Limit: 10})
+			if err != nil || len(msgs) != 0 {
+				t.Fatalf("%d messages to the placeholder (%v)", len(msgs), err)
+			}
+		})
+	}
+}

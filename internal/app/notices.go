@@ -15,9 +15,9 @@ import (
 
 // Notices to registrants when an event moves (date, time or venue: on the organizer's
 // request) or is cancelled (always). Each registration gets one message per change,
-// keyed change:<event>:<registration>:<hash of the new date and venue> or
-// cancel:<event>:<registration>; what a crash left unqueued is queued by the next save
-// (change) or by the scheduler (cancellation), and nothing is queued twice.
+// keyed change:<event>:<registration>:<changeKey> or cancel:<event>:<registration>;
+// what a crash left unqueued is queued by the next save (change) or by the scheduler
+// (cancellation), and nothing is queued twice.
 
 // noticeBatch is how many notices are queued per transaction.
 const noticeBatch = 200
@@ -34,11 +34,19 @@ func EventMoved(before, after *model.Event) bool {
 		strings.TrimSpace(before.VenueAddress) != strings.TrimSpace(after.VenueAddress)
 }
 
-// changeHash names one version of an event's date and venue, for the notices' keys.
-func changeHash(ev *model.Event) string {
-	h := sha256.Sum256([]byte(fmt.Sprintf("%d|%d|%s|%s", ev.StartsAt.Unix(), ev.EndsAt.Unix(),
-		strings.TrimSpace(ev.VenueName), strings.TrimSpace(ev.VenueAddress))))
-	return hex.EncodeToString(h[:6])
+// changeKey names one change of an event's date and venue, for the notices' keys: the
+// version replaced (with the time it was saved) and the new one. The new version alone
+// would not do: after a move from A to B and back to A, moving to B again is a change
+// the registrants must hear of, and its key must not be the first move's.
+func changeKey(before, after *model.Event) string {
+	h := sha256.Sum256([]byte(fmt.Sprintf("%d|%s|%s", before.UpdatedAt.UnixMicro(), placeAndTime(before), placeAndTime(after))))
+	return hex.EncodeToString(h[:8])
+}
+
+// placeAndTime is what a change notice is about: an event's date and venue.
+func placeAndTime(ev *model.Event) string {
+	return fmt.Sprintf("%d|%d|%s|%s|%s", ev.StartsAt.Unix(), ev.EndsAt.Unix(), ev.Timezone,
+		strings.TrimSpace(ev.VenueName), strings.TrimSpace(ev.VenueAddress))
 }
 
 // NotifiableRegistrants counts who a change notice would reach: the confirmed and
@@ -76,7 +84,7 @@ func (a *App) SaveEventAndNotify(ctx context.Context, actor Actor, e *model.Even
 }
 
 func (a *App) queueChangeNotices(ctx context.Context, before, ev *model.Event) (int, error) {
-	prefix, suffix := fmt.Sprintf("change:%d:", ev.ID), ":"+changeHash(ev)
+	prefix, suffix := fmt.Sprintf("change:%d:", ev.ID), ":"+changeKey(before, ev)
 	total := 0
 	for {
 		regs, err := a.Store.RegistrationsWithoutMessage(ctx, store.MissingMessageFilter{EventID: ev.ID, Kind: "event_changed",

@@ -15,7 +15,7 @@ import (
 // WalkInEmailDomain is the reserved domain (RFC 2606: .invalid never resolves) of the
 // placeholder address given to a walk-in who left no email, so that the directory keeps
 // one row per person. Nothing must ever be sent there.
-const WalkInEmailDomain = "walkin.invalid"
+const WalkInEmailDomain = store.WalkInEmailDomain
 
 // IsWalkInPlaceholder reports whether an address is a walk-in's placeholder.
 func IsWalkInPlaceholder(email string) bool {

@@ -180,10 +180,18 @@ type RecipientFilter struct {
 
 var activeStatuses = []model.RegistrationStatus{model.RegConfirmed, model.RegWaitlisted, model.RegPending}
 
+// WalkInEmailDomain is the reserved domain of the placeholder address a walk-in who left
+// no email gets (app.WalkIn): no message is ever queued to it.
+const WalkInEmailDomain = "walkin.invalid"
+
+// walkInEmailLike matches (with LOWER(email) LIKE) the walk-ins' placeholder addresses.
+const walkInEmailLike = "%@" + WalkInEmailDomain
+
 // segmentQuery selects the people of a segment of the event: contact_id, and the
 // registration (id, manage_token, lang) or the invitation (token) the placeholders need.
-// Every segment leaves out contacts who unsubscribed or were erased; each contact appears
-// once (registrations and invitations are unique per event and contact).
+// Every segment leaves out contacts who unsubscribed or were erased, and walk-ins known
+// by a placeholder address only; each contact appears once (registrations and
+// invitations are unique per event and contact).
 //
 // The exclusions are NOT IN subqueries, which PostgreSQL runs as one hashed set, and the
 // contacts are read afterwards by primary key: a join with contacts may be planned as a
@@ -191,7 +199,7 @@ var activeStatuses = []model.RegistrationStatus{model.RegConfirmed, model.RegWai
 // which made a 10,000-recipient campaign take minutes.
 func segmentQuery(q *gorm.DB, eventID int64, seg model.Segment) (*gorm.DB, error) {
 	excluded := q.Session(&gorm.Session{NewDB: true}).Table("contacts").
-		Where("unsubscribed_at IS NOT NULL OR erased_at IS NOT NULL").Select("id")
+		Where("unsubscribed_at IS NOT NULL OR erased_at IS NOT NULL OR LOWER(email) LIKE ?", walkInEmailLike).Select("id")
 	switch seg {
 	case model.SegAttended, model.SegNoShow, model.SegRegistered, model.SegWaitlisted:
 		q = q.Table("registrations r").Where("r.event_id = ? AND r.contact_id NOT IN (?)", eventID, excluded).
@@ -341,13 +349,14 @@ type MissingMessageFilter struct {
 	Limit           int
 }
 
-// RegistrationsWithoutMessage returns the registrations of f, erased contacts left out, by id.
+// RegistrationsWithoutMessage returns the registrations of f, by id, leaving out erased
+// contacts and walk-ins known by a placeholder address only.
 func (s *Store) RegistrationsWithoutMessage(ctx context.Context, f MissingMessageFilter) ([]model.Registration, error) {
 	// NOT IN subqueries (one hashed set each) rather than joins, which a planner with
 	// stale statistics may run row by row (see segmentQuery).
 	q := s.r(ctx).Table("registrations r").
 		Where("r.event_id = ? AND r.status IN ?", f.EventID, f.Statuses).
-		Where("r.contact_id NOT IN (SELECT id FROM contacts WHERE erased_at IS NOT NULL)").
+		Where("r.contact_id NOT IN (SELECT id FROM contacts WHERE erased_at IS NOT NULL OR LOWER(email) LIKE ?)", walkInEmailLike).
 		Where("CAST(? AS TEXT) || CAST(r.id AS TEXT) || CAST(? AS TEXT) NOT IN (SELECT idempotency_key FROM messages WHERE event_id = ? AND kind = ?)",
 			f.KeyPrefix, f.KeySuffix, f.EventID, f.Kind)
 	if f.ConfirmedBefore != nil {

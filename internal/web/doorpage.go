@@ -21,7 +21,8 @@ var doorScriptMessages = []string{
 	"ok", "already", "already_time", "unknown_code", "other_event", "cancelled", "waitlisted", "pending",
 	"rejected", "error", "offline_saved", "pending_one", "pending_other", "synced", "conflict", "undone",
 	"undo_offline", "no_qr", "photo_offline", "reading", "camera_error", "no_results", "admit", "admitted_at",
-	"st_confirmed", "st_waitlisted", "st_pending", "st_cancelled", "st_rejected",
+	"st_confirmed", "st_waitlisted", "st_pending", "st_cancelled", "st_rejected", "refused", "link_ended",
+	"ended_none", "ended_one", "ended_other",
 }
 
 // doorHeaders: the page carries a secret (the door link's token) in its URL and personal

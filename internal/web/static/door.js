@@ -14,32 +14,46 @@
     return null;
   }
 
-  // wipe forgets an event (and any event opened with this door token): roster, queue,
-  // and the door pages kept by the service worker.
+  // wipe forgets an event (and any event opened with this door token): roster, counters,
+  // and the door pages kept by the service worker. The scans not sent yet are kept (and
+  // the token that finds them), never dropped: they are people let in, and the door page
+  // of the event opened again on this device (a new link, a staff session) sends them.
+  // It returns how many are left.
   async function wipe(ev, tok) {
-    const evs = ev ? [String(ev)] : [];
+    const evs = new Set(ev ? [String(ev)] : []);
     try {
       for (const k of Object.keys(localStorage)) {
         const m = k.match(/^relais\.door\.(\d+)\.meta$/);
-        if (m && tok && (store(m[1], 'meta') || {}).token === tok) evs.push(m[1]);
+        if (m && tok && (store(m[1], 'meta') || {}).token === tok) evs.add(m[1]);
       }
     } catch (e) { /* no storage */ }
-    evs.forEach(e => ['roster', 'queue', 'stats', 'meta'].forEach(p => store(e, p, null)));
-    if (!window.caches) return;
+    let left = 0;
+    evs.forEach(e => {
+      const n = (store(e, 'queue') || []).length;
+      left += n;
+      (n ? ['roster', 'stats'] : ['roster', 'queue', 'stats', 'meta']).forEach(p => store(e, p, null));
+    });
+    if (!window.caches) return left;
     for (const name of await caches.keys()) {
       if (name.indexOf('relais-door') !== 0) continue;
       const c = await caches.open(name);
       for (const r of await c.keys()) {
         const p = new URL(r.url).pathname;
-        if ((tok && p === '/door/l/' + tok) || evs.some(e => p === '/door/events/' + e)) await c.delete(r);
+        if ((tok && p === '/door/l/' + tok) || [...evs].some(e => p === '/door/events/' + e)) await c.delete(r);
       }
     }
+    return left;
   }
 
   const gone = $('door-gone');
   if (gone) {
-    const t = location.pathname.match(/^\/door\/l\/([^/]+)/);
-    wipe(gone.dataset.event, t && t[1]).catch(() => {});
+    const t = location.pathname.match(/^\/door\/l\/([^/]+)/), box = $('gone-pending');
+    wipe(gone.dataset.event, t && t[1]).then(n => {
+      if (!n || !box) return;
+      const one = new Intl.PluralRules(d.documentElement.lang || 'fr').select(n) === 'one';
+      box.textContent = (one ? box.dataset.txtOne : box.dataset.txtOther).replace('{n}', n);
+      box.hidden = false;
+    }).catch(() => {});
     return;
   }
   const root = $('door');
@@ -49,6 +63,10 @@
   const LANG = root.dataset.lang || 'fr', M = JSON.parse($('door-msgs').textContent);
   const scanIn = $('scan'), banner = $('banner'), undoBtn = $('undo'), net = $('net'), READY = $('b-title').textContent;
   let online = navigator.onLine !== false, syncing = false, ticks = 0, last = null, byCode = {}, byRef = {};
+  // ended: why the server refused the door link ('revoked', 'expired', 'unknown'); the
+  // page then sends nothing more, but for lateSync: one try to send the queue, which the
+  // server takes from a link that expired recently (the scans made while it was valid).
+  let ended = '', lateSync = false;
   let roster = store(EV, 'roster') || { since: '', items: {} }, queue = store(EV, 'queue') || [];
   const hex = n => Array.from(crypto.getRandomValues(new Uint8Array(n)), x => (x + 256).toString(16).slice(1)).join('');
   let dev = store('device', 'id');
@@ -69,6 +87,7 @@
   // api calls the check-in API of the event. A failure to reach the server (or a proxy
   // saying it cannot) throws an error with .net set, and the page goes offline.
   async function api(method, path, body, timeout) {
+    if (ended && !(lateSync && path === SYNC)) throw Object.assign(new Error(M.link_ended), { ended: true });
     const h = { Accept: 'application/json' };
     if (AUTH === 'link') h['X-Door-Token'] = TOKEN; else h['X-CSRF-Token'] = CSRF;
     if (body && !(body instanceof FormData)) { h['Content-Type'] = 'application/json'; body = JSON.stringify(body); }
@@ -82,29 +101,41 @@
       throw Object.assign(new Error('network'), { net: true });
     }
     setOnline(true);
-    const j = await r.json().catch(() => null), again = PFX + 'reloaded';
-    if (r.status === 401 && AUTH === 'link') {
-      // The link was revoked or has expired: forget the event, and reload once to show
-      // the server's page that says so.
-      await wipe(EV, TOKEN).catch(() => {});
-      if (!sessionStorage.getItem(again)) {
-        sessionStorage.setItem(again, '1');
-        location.replace(location.pathname);
-      }
-    }
-    if (r.ok) sessionStorage.removeItem(again);
-    else throw Object.assign(new Error((j && j.error && j.error.message) || r.statusText), { status: r.status, body: j });
+    const j = await r.json().catch(() => null);
+    if (r.status === 401 && AUTH === 'link') linkEnded(r.headers.get('X-Door-Link'), path);
+    if (!r.ok) throw Object.assign(new Error((j && j.error && j.error.message) || r.statusText), { status: r.status, body: j });
     return j;
   }
   const quiet = p => p.catch(() => {});
+  const SYNC = '/checkins/batch';
+
+  // linkEnded stops using a door link that the server refused (revoked or expired). It
+  // forgets the roster, as the organizer wants of a link withdrawn, but never the scans
+  // not sent yet: an expired link may still send those it made while valid, and the page
+  // says how many are left and what to do with them.
+  function linkEnded(why, path) {
+    if (path === SYNC) lateSync = false; // refused even so: revoked, or expired too long ago
+    else if (!ended) lateSync = why === 'expired' && queue.length > 0;
+    if (!ended) {
+      ended = why || 'unknown';
+      quiet(wipe(EV, TOKEN));
+      roster = { since: '', items: {} };
+      byCode = {};
+      byRef = {};
+      last = null;
+      undoBtn.disabled = true;
+    }
+    renderNet();
+    if (lateSync) sync();
+  }
 
   function setOnline(v) {
     if (v === online) return;
     online = v;
     renderNet();
-    if (v) { sync(); loadStats(); }
+    if (v) { sync(); quiet(loadStats()); }
   }
-  addEventListener('online', () => { online = true; renderNet(); sync(); loadRoster(); loadStats(); });
+  addEventListener('online', () => { online = true; renderNet(); sync(); quiet(loadRoster()); quiet(loadStats()); });
   addEventListener('offline', () => { online = false; renderNet(); });
 
   function renderNet(note) {
@@ -112,6 +143,11 @@
     $('net-state').textContent = online ? net.dataset.txtUp : net.dataset.txtDown;
     const n = queue.length, one = new Intl.PluralRules(LANG).select(n) === 'one';
     $('pending').textContent = n ? fmt(one ? M.pending_one : M.pending_other, { n }) : note || '';
+    const box = $('ended');
+    if (ended && box) {
+      box.textContent = n ? fmt(one ? M.ended_one : M.ended_other, { n }) : M.ended_none;
+      box.hidden = false;
+    }
   }
 
   // Result banner, sound, vibration.
@@ -198,7 +234,7 @@
       if (r && !r.checked_in_at) Object.assign(r, { checked_in_at: q.scanned_at, checked_in_by: DOOR });
     }
   }
-  const saveRoster = () => store(EV, 'roster', roster);
+  const saveRoster = () => ended || store(EV, 'roster', roster); // an ended link keeps no roster
   const saveQueue = () => { store(EV, 'queue', queue); renderNet(); };
 
   async function loadRoster() {
@@ -241,6 +277,7 @@
     return /^[A-Z0-9]{6}$/.test(ref) ? { reference: ref } : { code: s };
   }
   async function checkin(q) {
+    if (ended) return show('bad', M.link_ended, $('ended').textContent);
     Object.assign(q, { nonce: hex(16), device: DEVICE, scanned_at: new Date().toISOString() });
     if (!online) return admitLocally(q);
     try {
@@ -268,23 +305,32 @@
   }
 
   // sync sends the queued scans; the server accepts them idempotently (by nonce), the
-  // earliest scan wins, and a conflict is shown here too.
+  // earliest scan wins, and a conflict is shown here too, as is an admission the server
+  // refuses (the registration was cancelled or waitlisted meanwhile). Scans an expired
+  // link made after its expiry (link_ended) stay in the queue.
   async function sync() {
-    if (syncing || !queue.length || !online) return;
+    if (syncing || !queue.length || !online || (ended && !lateSync)) return;
     syncing = true;
     const batch = queue.slice(0, 200), sent = new Set(batch.map(x => x.nonce)), conflicts = [];
+    let refused = false;
     try {
-      const res = await api('POST', '/checkins/batch', { checkins: batch }, 20000);
-      queue = queue.filter(x => !sent.has(x.nonce));
-      for (const r of res.results || []) {
+      const res = await api('POST', SYNC, { checkins: batch }, 20000);
+      (res.results || []).forEach((r, i) => {
+        if (r.result === 'link_ended') return sent.delete(batch[i].nonce);
         if (r.registration) upsert(r.registration, r.checked_in_at || r.registration.checked_in_at, r.by);
-        if (r.conflict) conflicts.push(fmt(M.conflict, { name: who(r.registration) }));
-      }
+        if (!r.conflict) return;
+        if (r.result === 'ok' || r.result === 'already_checked_in') return conflicts.push(fmt(M.conflict, { name: who(r.registration) }));
+        refused = true;
+        conflicts.unshift(fmt(M.refused, { name: who(r.registration) || batch[i].code || '', why: M[r.result] || r.result }));
+      });
+      const kept = batch.length - sent.size;
+      queue = queue.filter(x => !sent.has(x.nonce));
+      if (kept) lateSync = false;
       saveQueue();
       saveRoster();
-      renderNet(fmt(M.synced, { n: batch.length }));
-      if (conflicts.length) show('warn', conflicts[0], conflicts.slice(1).join(' · '));
-      quiet(loadStats());
+      renderNet(fmt(M.synced, { n: sent.size }));
+      if (conflicts.length) show(refused ? 'bad' : 'warn', conflicts[0], conflicts.slice(1).join(' · '));
+      if (!ended) quiet(loadStats());
     } catch (e) {
       if (!e.net) renderNet(M.error + ' : ' + e.message);
       return;
@@ -439,10 +485,15 @@
     })), 250);
   }
 
-  // Walk-ins.
+  // Walk-ins. One nonce per person until the server answers: a retry after a timeout, or
+  // a second tap, is the same walk-in again, not a second registration.
+  let walkinNonce = '';
   async function walkin(e) {
     e.preventDefault();
-    const f = e.target, body = { nonce: hex(16), device: DEVICE }, error = $('walkin-error');
+    const f = e.target, send = f.querySelector('button[type="submit"]');
+    if (send.disabled) return;
+    walkinNonce = walkinNonce || hex(16);
+    const body = { nonce: walkinNonce, device: DEVICE }, error = $('walkin-error');
     for (const input of f.querySelectorAll('input')) {
       body[input.name] = input.value.trim();
       input.removeAttribute('aria-invalid');
@@ -450,13 +501,16 @@
     }
     error.textContent = '';
     if (!online) return (error.textContent = net.dataset.txtDown);
+    send.disabled = true;
     try {
       const res = await api('POST', '/walkins', body, 10000);
+      walkinNonce = '';
       f.reset();
       f.parentNode.open = false;
       showResult(res && res.result ? res : { result: 'ok', registration: (res && res.registration) || res });
       scanIn.focus();
     } catch (err) {
+      if (!err.net) walkinNonce = ''; // answered: nothing was recorded
       const fields = (err.body && err.body.error && err.body.error.fields) || {};
       for (const k of Object.keys(fields)) {
         if (!$('w-' + k)) continue;
@@ -464,6 +518,8 @@
         $('w-' + k).setAttribute('aria-invalid', 'true');
       }
       error.textContent = err.net ? net.dataset.txtDown : err.message;
+    } finally {
+      send.disabled = false;
     }
   }
 
@@ -492,6 +548,7 @@
   async function tick() {
     ticks++;
     if (!online && !navigator.onLine) return;
+    if (ended) return sync(); // only the late sync, if it is still to try
     await quiet(loadStats());
     if (ticks % 2 === 0) await quiet(loadRoster());
     sync();
