@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 
 	"relais/internal/model"
 	"relais/internal/store"
@@ -37,8 +38,10 @@ func ParseCoverageLinks(text string) (urls []string, dups []string, invalid []In
 		}
 		candidates := 0
 		for _, field := range strings.FieldsFunc(line, func(r rune) bool { return r == ' ' || r == '\t' || r == ',' || r == ';' }) {
-			field = strings.Trim(field, "<>()[]«»\"'")
-			if !strings.ContainsAny(field, ".:/") {
+			// The punctuation of the sentence around an address is not part of it:
+			// "(voir https://…/article)." or "Mon article : https://…".
+			field = strings.TrimRight(strings.TrimLeft(field, "<>()[]«»\"'"), "<>()[]«»\"'.:!?")
+			if !looksLikeLink(field) {
 				continue // a word, not an address
 			}
 			candidates++
@@ -58,6 +61,66 @@ func ParseCoverageLinks(text string) (urls []string, dups []string, invalid []In
 		}
 	}
 	return urls, dups, invalid
+}
+
+// looksLikeLink tells the words of a pasted text that are meant as web addresses,
+// which ParseCoverageLinks then checks, from the others ("Merci.", "M.Dupont", "10:30",
+// "Node.js"), which it ignores: a word with a scheme ("https://…", and "htp://x" or
+// "javascript:…", so that a malformed address is reported, not dropped), or one that
+// starts with a host name: "www.…", a host and a path ("facebook.com/…"), or a host
+// alone whose top-level domain is a common one ("kafui.example.tg").
+func looksLikeLink(w string) bool {
+	if strings.Contains(w, "://") {
+		return true
+	}
+	if i := strings.IndexByte(w, ':'); i > 0 && i < len(w)-1 && isScheme(w[:i]) {
+		return true
+	}
+	host, path := w, false
+	if i := strings.IndexAny(host, "/?#"); i >= 0 {
+		host, path = host[:i], true
+	}
+	if len(host) > 4 && strings.EqualFold(host[:4], "www.") {
+		return true
+	}
+	labels := strings.Split(host, ".")
+	if len(labels) < 2 {
+		return false
+	}
+	for _, l := range labels {
+		if l == "" || strings.ContainsFunc(l, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '-' && r != '_' }) {
+			return false
+		}
+	}
+	// A top-level domain is letters only ("3.5" is a number), all lower or all upper
+	// case ("Merci.Bonne" is two words whose space was forgotten).
+	tld := labels[len(labels)-1]
+	if len(tld) < 2 || strings.ContainsFunc(tld, func(r rune) bool { return !unicode.IsLetter(r) }) ||
+		(tld != strings.ToLower(tld) && tld != strings.ToUpper(tld)) {
+		return false
+	}
+	return path || commonTLDs[strings.ToLower(tld)]
+}
+
+// commonTLDs are the top-level domains of the sites bloggers here publish on, which
+// make a host alone ("monblog.tg") an address rather than a word with a dot.
+var commonTLDs = map[string]bool{
+	"com": true, "org": true, "net": true, "info": true, "biz": true, "io": true, "co": true, "me": true, "tv": true,
+	"blog": true, "news": true, "africa": true, "online": true, "site": true, "tech": true, "media": true,
+	"tg": true, "bj": true, "ci": true, "sn": true, "gh": true, "ng": true, "bf": true, "ml": true, "ne": true,
+	"cm": true, "ga": true, "cd": true, "cg": true, "gn": true, "td": true, "ma": true, "tn": true, "dz": true,
+	"fr": true, "be": true, "ch": true, "ca": true, "uk": true, "us": true, "de": true, "eu": true,
+}
+
+// isScheme reports whether s is a URI scheme (RFC 3986 §3.1: a letter, then letters,
+// digits, "+", "-" or ".").
+func isScheme(s string) bool {
+	for i, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && (r >= '0' && r <= '9' || r == '+' || r == '-' || r == '.')) {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func clip(s string, n int) string {

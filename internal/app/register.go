@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -413,6 +414,56 @@ func fillContact(c *model.Contact, in *ContactInput, lang string, consent bool, 
 			c.Channels = append(c.Channels, ch)
 		}
 	}
+}
+
+// replaceContactDetails writes into c the details a contact edited themselves (the
+// ticket page). Unlike fillContact, the person owns the record: a field they emptied is
+// emptied. The form shows one handle per platform, the contact's last one (the directory
+// may hold more), and none for the blog, which its blog_url field stands for: an emptied
+// platform loses its channels, a new handle replaces the one shown, the rest is kept.
+func replaceContactDetails(c *model.Contact, in *ContactInput, lang string) {
+	c.FirstName, c.LastName = in.FirstName, in.LastName
+	c.Phone, c.Outlet, c.BlogURL, c.City = in.Phone, in.Outlet, in.BlogURL, in.City
+	c.Audience = 0
+	if n, err := strconv.Atoi(in.Audience); err == nil && n > 0 {
+		c.Audience = n
+	}
+	if lang != "" {
+		c.Lang = lang
+	}
+	posted := map[string]model.ContactChannel{}
+	for _, ch := range in.Channels {
+		posted[ch.Platform] = ch
+	}
+	var kept []model.ContactChannel
+	for _, p := range model.Platforms {
+		var have []model.ContactChannel
+		for _, ch := range c.Channels {
+			if ch.Platform == p {
+				have = append(have, ch)
+			}
+		}
+		ch, ok := posted[p]
+		switch {
+		case !ok && p == "blog":
+			// Not on the form: kept as it is.
+		case !ok:
+			have = nil // emptied
+		case !slices.ContainsFunc(have, func(h model.ContactChannel) bool { return h.Handle == ch.Handle }):
+			if len(have) == 0 {
+				have = append(have, ch)
+			} else {
+				have[len(have)-1].Handle, have[len(have)-1].URL = ch.Handle, ch.URL
+			}
+		}
+		kept = append(kept, have...)
+	}
+	for _, ch := range c.Channels {
+		if !model.ValidPlatform(ch.Platform) {
+			kept = append(kept, ch) // not on the form either
+		}
+	}
+	c.Channels = kept
 }
 
 func supportedLang(l string) string {

@@ -293,7 +293,15 @@ func (a *App) UpdateRegistrant(ctx context.Context, r *model.Registration, in Re
 	// request, and its status or check-in may have changed since (a promotion, a
 	// cancellation, the door), which must not be written back.
 	return a.Store.Tx(ctx, func(tx *store.Store) error {
-		if _, err := a.upsertContact(ctx, tx, &in.ContactInput, supportedLang(in.Lang), false, a.Now()); err != nil {
+		// The holder owns the contact (the ticket link reached them at its address, or
+		// they created it): their edit replaces its details, emptied ones included, where
+		// upsertContact would keep the old values.
+		c, err := tx.FindContact(ctx, r.ContactID)
+		if err != nil {
+			return err
+		}
+		replaceContactDetails(c, &in.ContactInput, supportedLang(in.Lang))
+		if err := tx.UpdateContact(ctx, c); err != nil {
 			return err
 		}
 		if err := tx.UpdateRegistrationDetails(ctx, r.ID, answers, lang); err != nil {

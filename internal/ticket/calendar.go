@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"strings"
 	"time"
@@ -27,11 +28,35 @@ type ICSEvent struct {
 	OrganizerName  string
 	OrganizerEmail string
 	Start, End     time.Time
-	// Created is when this calendar data was issued (DTSTAMP and CREATED).
-	// Pass a stored time such as the last change of the event or the
-	// registration, not time.Now(), so that the same ticket gives the same
-	// file.
+	// Created is when this calendar data was issued (DTSTAMP, CREATED and
+	// LAST-MODIFIED), and gives the SEQUENCE (icsSequence). Pass a stored
+	// time that moves forward with each change of the entry, such as the
+	// last change of the event, not time.Now(), so that the same ticket
+	// gives the same file and a changed one replaces it in calendars.
 	Created time.Time
+}
+
+// sequenceEpoch is where SEQUENCE counts from, 2000-01-01T00:00:00Z in Unix
+// seconds. Never move it: a calendar ignores an update whose SEQUENCE is
+// lower than the one it holds.
+const sequenceEpoch = 946684800
+
+// icsSequence is the SEQUENCE of an entry issued at t: the seconds from
+// sequenceEpoch to t, so that each change of the event (a later t) gives a
+// higher number without storing a counter. Calendars replace an entry they
+// hold under the same UID only with a higher SEQUENCE (Outlook keeps the old
+// time otherwise). RFC 5545 §3.3.8 bounds an INTEGER to 32 bits signed: Unix
+// seconds would overflow in 2038, seconds since 2000 last until 2068, then
+// stay at the maximum. Two changes within one second share a number.
+func icsSequence(t time.Time) int {
+	s := t.Unix() - sequenceEpoch
+	switch {
+	case s < 0:
+		return 0
+	case s > math.MaxInt32:
+		return math.MaxInt32
+	}
+	return int(s)
 }
 
 // googleTime is the UTC DATE-TIME form of RFC 5545, which the dates
@@ -52,6 +77,8 @@ func ICS(ev ICSEvent) ([]byte, error) {
 	e := cal.AddEvent(icsText(ev.UID))
 	e.SetDtStampTime(ev.Created)
 	e.SetCreatedTime(ev.Created)
+	e.SetModifiedAt(ev.Created)
+	e.SetSequence(icsSequence(ev.Created))
 	e.SetStartAt(ev.Start)
 	e.SetEndAt(ev.End)
 	e.SetSummary(icsText(ev.Title))
