@@ -171,6 +171,13 @@ func (a *App) SyncCheckIns(ctx context.Context, door Door, eventID int64, ins []
 		if err != nil {
 			return nil, err
 		}
+		if ended {
+			// The link's holder may no longer look anyone up: the answer says what
+			// became of each scan, not whose ticket it was.
+			c := *res
+			c.Registration, c.By = nil, ""
+			res = &c
+		}
 		out[i] = res
 	}
 	return out, nil

@@ -158,6 +158,13 @@ func parseCount(s string) (int, bool) {
 		v, ok = scaledCount(strings.TrimRightFunc(strings.TrimSuffix(s, "m"), isGroupSpace), 1e6)
 	default:
 		v, ok = groupedCount(s)
+		if !ok {
+			// A spreadsheet's "12000.0" or "12000,00": a whole number with one or two zero
+			// decimals (three would read as a group of thousands).
+			if i := strings.LastIndexAny(s, ".,"); i > 0 && (s[i+1:] == "0" || s[i+1:] == "00") {
+				v, ok = groupedCount(s[:i])
+			}
+		}
 	}
 	if !ok || v > maxCount {
 		return 0, false

@@ -34,6 +34,9 @@ func TestParseCount(t *testing.T) {
 		{"2,25m", 2250000, true},
 		{"2000m", 2000000000, true},
 		{"2 000 000 000", 2000000000, true},
+		{"12000.0", 12000, true}, // a spreadsheet's export
+		{"12000,00", 12000, true},
+		{"12 000,00", 12000, true},
 
 		{"", 0, false},
 		{"12.5", 0, false}, // a decimal, or a typo for 12 500?
@@ -43,6 +46,8 @@ func TestParseCount(t *testing.T) {
 		{"1 5000", 0, false},
 		{"1234.567", 0, false}, // a first group of four digits is no grouping
 		{"0,500", 0, false},    // half, or five hundred?
+		{"12000.5", 0, false},
+		{"12000.", 0, false},
 		{"1.500,5", 0, false},  // mixed separators
 		{"1,500.000", 0, false},
 		{"1.500 000", 0, false},

@@ -114,26 +114,38 @@ var allowedTransitions = map[model.EventStatus][]model.EventStatus{
 
 // SetEventStatus publishes, unpublishes (back to draft), cancels or archives an event.
 func (a *App) SetEventStatus(ctx context.Context, actor Actor, id int64, to model.EventStatus) (*model.Event, error) {
-	e, err := a.Store.FindEventByID(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if e.Status == to {
-		return e, nil
-	}
-	ok := false
-	for _, s := range allowedTransitions[e.Status] {
-		ok = ok || s == to
-	}
-	if !ok {
-		return nil, model.Errorf(model.EConflict, "error.status_change")
-	}
-	e.Status = to
-	err = a.Store.UpdateEvent(ctx, e)
+	var e *model.Event
+	changed := false
+	// The row is read under the event's lock and written whole: read before it, a
+	// capacity raised meanwhile (updateEvent) would be written back as it was.
+	err := a.Store.Tx(ctx, func(tx *store.Store) error {
+		var err error
+		if e, err = tx.LockEvent(ctx, id); err != nil {
+			return err
+		}
+		if e.Status == to {
+			return nil
+		}
+		ok := false
+		for _, s := range allowedTransitions[e.Status] {
+			ok = ok || s == to
+		}
+		if !ok {
+			return model.Errorf(model.EConflict, "error.status_change")
+		}
+		e.Status, changed = to, true
+		if err := tx.UpdateEvent(ctx, e); err != nil {
+			return err
+		}
+		// Back from a cancellation, seats freed or added meanwhile (promote gives none
+		// to a cancelled event) go to the waitlist first.
+		return a.promote(ctx, tx, e, a.Now())
+	})
 	a.door.cache.events.forget(nil) // the check-in API reads the change at once
-	if err != nil {
-		return nil, err
+	if err != nil || !changed {
+		return e, err
 	}
+	a.kick()
 	a.audit(ctx, a.Store, actor, "event.status", "event", e.ID, &e.ID, string(to))
 	if to == model.EventCancelled {
 		a.notifyCancellation(ctx, e) // notices.go

@@ -144,7 +144,8 @@ func (a *App) CreateUser(ctx context.Context, actor Actor, in UserInput) (*model
 }
 
 // UpdateUser edits a staff account. A role change or a new password ends the user's
-// sessions, so that the new rights apply at once.
+// sessions, so that the new rights apply at once; a new password revokes the user's API
+// tokens too.
 func (a *App) UpdateUser(ctx context.Context, actor Actor, id int64, in UserInput) (*model.User, error) {
 	if err := in.validate(false); err != nil {
 		return nil, err
@@ -173,7 +174,15 @@ func (a *App) UpdateUser(ctx context.Context, actor Actor, id int64, in UserInpu
 		}
 		return nil, err
 	}
-	if endSessions {
+	switch {
+	case in.Password != "":
+		// A password set by an administrator is often the answer to a lost or stolen
+		// one: whoever held the account may have made an API token, as after a reset.
+		if err := a.Store.EndUserAccess(ctx, u.ID, a.Now()); err != nil {
+			return nil, err
+		}
+		a.forgetAPITokens()
+	case endSessions:
 		if err := a.Store.EndUserSessions(ctx, u.ID); err != nil {
 			return nil, err
 		}

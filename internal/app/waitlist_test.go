@@ -132,6 +132,32 @@ func TestNoPromotionForAnEventThatWillNotTakePlace(t *testing.T) {
 	}
 }
 
+// An event cancelled, then brought back to draft: the seats freed while it was
+// cancelled go to the waitlist, in order, when it comes back.
+func TestEventBackFromCancellationPromotes(t *testing.T) {
+	for _, driver := range storetest.Drivers(t) {
+		t.Run(driver, func(t *testing.T) {
+			ctx := context.Background()
+			a, _ := regApp(t, driver)
+			ev := regEvent(t, a, 1, model.ModeOpen)
+			regs := registerAll(t, a, ev, 0, 3)
+			orga := app.Actor{Name: "orga"}
+			if _, err := a.SetEventStatus(ctx, orga, ev.ID, model.EventCancelled); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := a.CancelRegistration(ctx, app.Actor{Name: "holder"}, regs[0].ID); err != nil {
+				t.Fatal(err)
+			}
+			setCapacity(t, a, ev.ID, 2)
+			wantStatuses(t, a, regs, "xww", nil)
+			if _, err := a.SetEventStatus(ctx, orga, ev.ID, model.EventDraft); err != nil {
+				t.Fatal(err)
+			}
+			wantStatuses(t, a, regs, "xcc", map[int]bool{1: true, 2: true})
+		})
+	}
+}
+
 // Registrations racing with a rise of the capacity: whatever the order, the people who
 // waited before get the new seats, and the capacity holds.
 func TestRaisingCapacityWhileRegistering(t *testing.T) {

@@ -62,7 +62,7 @@ func (s *Server) handleLogin(c echo.Context) error {
 	p.NoIndex = true
 	p.Form.Values["email"] = email
 	p.Form.Values["next"] = safeNext(c.FormValue("next"))
-	keys := []string{"login:ip:" + c.RealIP(), "login:account:" + email}
+	keys := []string{"login:ip:" + rateAddress(c), "login:account:" + email}
 	now := s.app.Now()
 	for _, key := range keys {
 		ok, wait, err := s.app.Store.HitRateLimit(ctx, key, s.cfg.LoginRate, loginWindow)

@@ -60,6 +60,9 @@ func TestRateLimitsCountTheClient(t *testing.T) {
 	posts("a local client", []int{under, under}, "127.0.0.1", "10.9.9.9, 192.168.1.20")
 	posts("it again, naming another local address", []int{over}, "127.0.0.1", "10.9.9.8, 192.168.1.20")
 	posts("it again, with a broken entry", []int{over}, "127.0.0.1", "not-an-address, 192.168.1.20")
+	// A gateway that writes the client's port too.
+	posts("behind a gateway writing ports", []int{under, under, over}, "10.0.0.2", "203.0.113.20:51234")
+	posts("the same client, another port", []int{over}, "10.0.0.2", "[203.0.113.20]:40000")
 	// IPv6: a subscriber's /64 counts as one address.
 	posts("an IPv6 address", []int{under}, "[2001:db8:1:2::5]")
 	posts("another in its /64", []int{under, over}, "[2001:db8:1:2:ffff::6]")
@@ -87,7 +90,10 @@ func TestMetricsStayOnTheLocalNetwork(t *testing.T) {
 		{"203.0.113.5", []string{"127.0.0.1"}, http.StatusNotFound},
 		{"10.0.0.2", []string{"203.0.113.5"}, http.StatusNotFound},
 		{"127.0.0.1", []string{"10.0.0.9, 203.0.113.5"}, http.StatusNotFound},
-		{"127.0.0.1", []string{"10.0.0.9"}, http.StatusOK},
+		// Through a proxy, even from the local network: the monitoring asks directly.
+		{"127.0.0.1", []string{"10.0.0.9"}, http.StatusNotFound},
+		{"10.0.0.2", []string{"203.0.113.5:51234"}, http.StatusNotFound},
+		{"10.0.0.2", []string{"garbage"}, http.StatusNotFound},
 		// An untrusted client naming itself local through a proxy that passes the header on.
 		{"127.0.0.1", []string{"10.0.0.9", "203.0.113.5"}, http.StatusNotFound},
 	} {

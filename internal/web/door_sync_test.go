@@ -59,7 +59,7 @@ func TestDoorSyncAfterLinkEnded(t *testing.T) {
 			nonce := doorNonce()
 			res := doorDecode[doorSyncResults](t, doorSyncBatch(link, base, doorSyncItem(before.TicketCode, nonce, &valid),
 				doorSyncItem(after.TicketCode, doorNonce(), &late), doorSyncItem(none.TicketCode, doorNonce(), nil)), 200).Results
-			if len(res) != 3 || res[0].Result != "ok" || !res[0].CheckedInAt.Equal(valid) ||
+			if len(res) != 3 || res[0].Result != "ok" || !res[0].CheckedInAt.Equal(valid) || res[0].Registration != nil ||
 				res[1].Result != "link_ended" || res[1].Registration != nil || res[2].Result != "link_ended" {
 				t.Fatalf("sync after expiry: %+v", res)
 			}

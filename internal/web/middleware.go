@@ -33,13 +33,17 @@ func requestID(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// localOnly answers 404 to a client outside loopback, link-local and private addresses
-// (as clientAddress finds it, behind trusted proxies): /metrics is for the monitoring on
-// the deployment's own network, not for the Internet.
+// localOnly answers 404 to a request that came through a proxy, or from outside
+// loopback, link-local and private addresses: /metrics is for the monitoring on the
+// deployment's own network, which asks each instance directly, not for the Internet.
+// A proxied request is refused whatever its header says, as a proxy whose header
+// cannot be read leaves only its own, private, address to judge by.
 func localOnly(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		h := c.Request().Header
 		ip := net.ParseIP(c.RealIP())
-		if ip == nil || !(ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast()) {
+		if h.Get(echo.HeaderXForwardedFor) != "" || h.Get("Forwarded") != "" || h.Get(echo.HeaderXRealIP) != "" ||
+			ip == nil || !(ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast()) {
 			return model.ErrNotFound
 		}
 		return next(c)

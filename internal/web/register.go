@@ -121,6 +121,9 @@ func (s *Server) handleRegister(c echo.Context) error {
 	}
 	in, vals := bindRegistration(c, questions)
 	if err := s.limitForm(c); err != nil {
+		if c.Get(formRateFlood) != nil {
+			return err
+		}
 		// Many people may share an address (a venue's Wi-Fi, a mobile operator's): the
 		// one over the limit gets the form back as typed, with the reason.
 		return s.registrationRetry(c, ev, vals, err)

@@ -151,6 +151,14 @@ func TestRegistrationAbuseAndModes(t *testing.T) {
 	if last.Header.Get("Retry-After") == "" {
 		t.Error("no Retry-After")
 	}
+	// Far over the limit, a flood gets the short answer, which reads nothing.
+	for i := 0; i < 5; i++ {
+		last = c.post(page, page+"/register", regForm("z@"))
+	}
+	expect(t, last, http.StatusTooManyRequests, "Trop d’envois")
+	if strings.Contains(last.body, "Le blog de Kafui") {
+		t.Error("a flood still gets the whole page back")
+	}
 }
 
 // The registrations posted to a form are checked against its event and questions as an

@@ -126,7 +126,7 @@ func clientAddress(trusted string) (echo.IPExtractor, error) {
 		}
 		hops := strings.Split(strings.Join(req.Header.Values(echo.HeaderXForwardedFor), ","), ",")
 		for i := len(hops) - 1; i >= 0; i-- {
-			ip := net.ParseIP(strings.Trim(strings.TrimSpace(hops[i]), "[]"))
+			ip := hopAddress(hops[i])
 			if ip == nil {
 				return client
 			}
@@ -139,6 +139,16 @@ func clientAddress(trusted string) (echo.IPExtractor, error) {
 		}
 		return client
 	}, nil
+}
+
+// hopAddress reads one X-Forwarded-For entry: an address, bracketed or not, with or
+// without a port (some gateways write "203.0.113.5:51234"); nil when it is none.
+func hopAddress(h string) net.IP {
+	h = strings.TrimSpace(h)
+	if host, _, err := net.SplitHostPort(h); err == nil {
+		h = host
+	}
+	return net.ParseIP(strings.Trim(h, "[]"))
 }
 
 // rateAddress is the client's address as the rate limits count it: an IPv6 address by

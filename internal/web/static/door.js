@@ -325,7 +325,11 @@
       });
       const kept = batch.length - sent.size;
       queue = queue.filter(x => !sent.has(x.nonce));
-      if (kept) lateSync = false;
+      if (kept) {
+        // The link has expired: what it scanned after stays here for a new link.
+        lateSync = false;
+        if (!ended) linkEnded('expired', SYNC);
+      }
       saveQueue();
       saveRoster();
       renderNet(fmt(M.synced, { n: sent.size }));
@@ -337,7 +341,7 @@
     } finally {
       syncing = false;
     }
-    if (queue.length) sync();
+    if (queue.length && !ended) sync();
   }
 
   async function undo() {
@@ -487,18 +491,22 @@
 
   // Walk-ins. One nonce per person until the server answers: a retry after a timeout, or
   // a second tap, is the same walk-in again, not a second registration.
-  let walkinNonce = '';
+  // The nonce goes with what was typed: another person (or a corrected entry) is a new
+  // walk-in, not the replay of the last one.
+  let walkinNonce = '', walkinFor = '';
   async function walkin(e) {
     e.preventDefault();
     const f = e.target, send = f.querySelector('button[type="submit"]');
     if (send.disabled) return;
-    walkinNonce = walkinNonce || hex(16);
-    const body = { nonce: walkinNonce, device: DEVICE }, error = $('walkin-error');
+    const body = { device: DEVICE }, error = $('walkin-error');
     for (const input of f.querySelectorAll('input')) {
       body[input.name] = input.value.trim();
       input.removeAttribute('aria-invalid');
       $('w-e-' + input.name).textContent = '';
     }
+    const typed = JSON.stringify(body);
+    if (!walkinNonce || walkinFor !== typed) [walkinNonce, walkinFor] = [hex(16), typed];
+    body.nonce = walkinNonce;
     error.textContent = '';
     if (!online) return (error.textContent = net.dataset.txtDown);
     send.disabled = true;
