@@ -48,7 +48,7 @@ func TestParseCount(t *testing.T) {
 		{"0,500", 0, false},    // half, or five hundred?
 		{"12000.5", 0, false},
 		{"12000.", 0, false},
-		{"1.500,5", 0, false},  // mixed separators
+		{"1.500,5", 0, false}, // mixed separators
 		{"1,500.000", 0, false},
 		{"1.500 000", 0, false},
 		{"12.", 0, false},
