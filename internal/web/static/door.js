@@ -440,11 +440,14 @@
   // Search: the roster on the device first, the server's answer when it comes.
   const qIn = $('q'), results = $('results'), folded = {};
   let searchTimer;
-  const fold = s => String(s || '').normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
+  // fold is the server's FoldText: no case, no accents, and the letters of Ewe and other
+  // languages of the region that carry no accent to strip (ɛ, ɔ, ɖ…) read as plain ones.
+  const FOLD = { 'æ': 'ae', 'œ': 'oe', 'ø': 'o', 'ß': 'ss', 'ɛ': 'e', 'ɔ': 'o', 'ɖ': 'd', 'ŋ': 'n', 'ʋ': 'v', 'ɣ': 'g', 'ƒ': 'f', 'ǝ': 'e', 'ə': 'e', '’': "'" };
+  const fold = s => String(s || '').toLowerCase().normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/[æœøßɛɔɖŋʋɣƒǝə’]/g, c => FOLD[c]);
   function localSearch(v) {
     const words = fold(v).split(/\s+/).filter(Boolean), ref = normRef(v), out = [];
     for (const [id, r] of Object.entries(roster.items)) {
-      const hay = folded[id] || (folded[id] = fold([r.first_name, r.last_name, r.outlet, r.reference, r.email, r.phone].join(' ')));
+      const hay = folded[id] || (folded[id] = fold([r.first_name, r.last_name, r.outlet, r.reference].join(' ')));
       if ((ref.length === 6 && normRef(r.reference) === ref) || words.every(w => hay.includes(w))) out.push(r);
       if (out.length >= 20) break;
     }
