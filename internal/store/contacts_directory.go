@@ -60,7 +60,8 @@ func contactsWhere(q *gorm.DB, f ContactFilter) *gorm.DB {
 		q = q.Where("c.id IN (SELECT contact_id FROM contact_tags WHERE tag = ? OR LOWER(tag) = ?)", tag, strings.ToLower(tag))
 	}
 	if city := strings.TrimSpace(f.City); city != "" {
-		q = q.Where("LOWER(c.city) = ?", strings.ToLower(city))
+		// The exact form too: SQLite's LOWER leaves "É" alone ("SOKODÉ").
+		q = q.Where("(c.city = ? OR LOWER(c.city) = ?)", city, strings.ToLower(city))
 	}
 	if f.Platform != "" {
 		q = q.Where("c.id IN (SELECT contact_id FROM contact_channels WHERE platform = ?)", f.Platform)
@@ -178,12 +179,18 @@ func (s *Store) ExistingContactIDs(ctx context.Context, ids []int64) ([]int64, e
 	return out, nil
 }
 
-// AddContactsTag puts tag on contacts (those that carry it already are left alone) and
-// returns how many gained it.
+// AddContactsTag puts tag on contacts (those that carry it already, in any case, are left
+// alone) and returns how many gained it.
 func (s *Store) AddContactsTag(ctx context.Context, ids []int64, tag string) (int64, error) {
-	rows := make([]model.ContactTag, len(ids))
-	for i, id := range ids {
-		rows[i] = model.ContactTag{ContactID: id, Tag: tag}
+	has, err := s.contactTagsLike(ctx, ids, tag)
+	if err != nil {
+		return 0, err
+	}
+	rows := make([]model.ContactTag, 0, len(ids))
+	for _, id := range ids {
+		if len(has[id]) == 0 {
+			rows = append(rows, model.ContactTag{ContactID: id, Tag: tag})
+		}
 	}
 	if len(rows) == 0 {
 		return 0, nil
@@ -192,18 +199,44 @@ func (s *Store) AddContactsTag(ctx context.Context, ids []int64, tag string) (in
 	return res.RowsAffected, wrap(res.Error, "add tag")
 }
 
-// RemoveContactsTag takes tag off contacts and returns how many lost it.
+// RemoveContactsTag takes tag, in any case, off contacts and returns how many lost it.
 func (s *Store) RemoveContactsTag(ctx context.Context, ids []int64, tag string) (int64, error) {
+	has, err := s.contactTagsLike(ctx, ids, tag)
+	if err != nil {
+		return 0, err
+	}
 	var n int64
-	for start := 0; start < len(ids); start += contactsChunk {
-		chunk := ids[start:min(start+contactsChunk, len(ids))]
-		res := s.w(ctx).Where("contact_id IN ? AND tag = ?", chunk, tag).Delete(&model.ContactTag{})
+	for id, tags := range has {
+		res := s.w(ctx).Where("contact_id = ? AND tag IN ?", id, tags).Delete(&model.ContactTag{})
 		if res.Error != nil {
 			return n, wrap(res.Error, "remove tag")
 		}
-		n += res.RowsAffected
+		if res.RowsAffected > 0 {
+			n++
+		}
 	}
 	return n, nil
+}
+
+// contactTagsLike returns, for each of the contacts that carries tag in some case
+// ("Éducation", "éducation"), the forms it carries. The comparison is made here: SQLite's
+// LOWER leaves non-ASCII letters alone.
+func (s *Store) contactTagsLike(ctx context.Context, ids []int64, tag string) (map[int64][]string, error) {
+	out := map[int64][]string{}
+	want := strings.ToLower(strings.TrimSpace(tag))
+	for start := 0; start < len(ids); start += contactsChunk {
+		var rows []model.ContactTag
+		chunk := ids[start:min(start+contactsChunk, len(ids))]
+		if err := s.w(ctx).Where("contact_id IN ?", chunk).Find(&rows).Error; err != nil {
+			return nil, wrap(err, "read tags")
+		}
+		for _, r := range rows {
+			if strings.ToLower(r.Tag) == want {
+				out[r.ContactID] = append(out[r.ContactID], r.Tag)
+			}
+		}
+	}
+	return out, nil
 }
 
 // ContactRegistration is a registration with its event, for a contact's history.
