@@ -36,6 +36,20 @@ func (a *App) SaveEvent(ctx context.Context, actor Actor, e *model.Event) error 
 	if err := e.Validate(); err != nil {
 		return err
 	}
+	if e.ID != 0 {
+		cur, err := a.Store.FindEventByID(ctx, e.ID)
+		if err != nil {
+			return err
+		}
+		// Once published, the address is in links already shared (WhatsApp, blogs,
+		// emails sent): it no longer changes, even when the title does.
+		if cur.Status != model.EventDraft || e.Status != model.EventDraft {
+			if e.Slug != "" && e.Slug != cur.Slug {
+				return model.FieldErrors(map[string]string{"slug": "error.slug_locked"})
+			}
+			e.Slug = cur.Slug
+		}
+	}
 	typed := e.Slug != ""
 	if !typed {
 		e.Slug = Slugify(e.Title)

@@ -9,13 +9,16 @@ import (
 )
 
 // RegistrationTimes returns when each of an event's registrations was made (every
-// status), oldest first, and when each admitted person came in.
+// status), oldest first, and when each admitted person came in: among the confirmed, as
+// the funnel counts them, so that one admitted and cancelled afterwards is not an
+// admission against no confirmed seat (no-shows would read too few).
 func (s *Store) RegistrationTimes(ctx context.Context, eventID int64) (registered, admitted []time.Time, err error) {
 	var rows []struct {
 		CreatedAt   time.Time
 		CheckedInAt *time.Time
+		Status      model.RegistrationStatus
 	}
-	err = s.r(ctx).Model(&model.Registration{}).Select("created_at, checked_in_at").
+	err = s.r(ctx).Model(&model.Registration{}).Select("created_at, checked_in_at, status").
 		Where("event_id = ?", eventID).Order("created_at, id").Scan(&rows).Error
 	if err != nil {
 		return nil, nil, wrap(err, "registration times")
@@ -23,7 +26,7 @@ func (s *Store) RegistrationTimes(ctx context.Context, eventID int64) (registere
 	registered = make([]time.Time, 0, len(rows))
 	for _, r := range rows {
 		registered = append(registered, r.CreatedAt)
-		if r.CheckedInAt != nil {
+		if r.CheckedInAt != nil && r.Status == model.RegConfirmed {
 			admitted = append(admitted, *r.CheckedInAt)
 		}
 	}
