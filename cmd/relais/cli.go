@@ -78,8 +78,11 @@ func adminCommand(ctx context.Context, cfg config.Config, log *slog.Logger, cmd 
 		}
 		fmt.Fprintf(stdout, "test email queued (message %d) for %s\n", id, *to)
 		// Send it now, so that the command proves the SMTP settings by itself. The outbox's
-		// claim keeps a running server from sending it a second time.
-		worker := mail.NewWorker(w.store, w.sender, mail.WorkerOptions{Logger: log, MaxAttempts: 1})
+		// claim keeps a running server from sending it a second time. The worker is an
+		// ordinary one: it sends whatever else is due too, oldest first, and a temporary
+		// refusal (the very thing being diagnosed, often) leaves every message, the test
+		// included, to be retried as usual rather than failed for good.
+		worker := mail.NewWorker(w.store, w.sender, mail.WorkerOptions{Logger: log})
 		if _, err := worker.RunOnce(ctx); err != nil {
 			return err
 		}
@@ -87,11 +90,13 @@ func adminCommand(ctx context.Context, cfg config.Config, log *slog.Logger, cmd 
 		if err != nil {
 			return err
 		}
-		switch m.Status {
-		case model.MessageSent:
+		switch {
+		case m.Status == model.MessageSent:
 			fmt.Fprintf(stdout, "sent: %s\n", mailMode(cfg))
 			fmt.Fprintln(stdout, dkimReport(cfg, w.dkim, m.FromEmail))
 			return nil
+		case m.Status == model.MessageQueued && m.Attempts == 0:
+			return fmt.Errorf("not sent yet: older mail is due before it; the running server sends it in turn")
 		default:
 			return fmt.Errorf("not sent (%s): %s", m.Status, m.LastError)
 		}

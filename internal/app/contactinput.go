@@ -161,7 +161,9 @@ func parseCount(s string) (int, bool) {
 		if !ok {
 			// A spreadsheet's "12000.0" or "12000,00": a whole number with one or two zero
 			// decimals (three would read as a group of thousands).
-			if i := strings.LastIndexAny(s, ".,"); i > 0 && (s[i+1:] == "0" || s[i+1:] == "00") {
+			// The decimal mark must not also group the thousands ("1.000.00" is a typo).
+			if i := strings.LastIndexAny(s, ".,"); i > 0 && (s[i+1:] == "0" || s[i+1:] == "00") &&
+				!strings.ContainsRune(s[:i], rune(s[i])) {
 				v, ok = groupedCount(s[:i])
 			}
 		}

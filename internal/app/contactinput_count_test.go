@@ -47,6 +47,8 @@ func TestParseCount(t *testing.T) {
 		{"1234.567", 0, false}, // a first group of four digits is no grouping
 		{"0,500", 0, false},    // half, or five hundred?
 		{"12000.5", 0, false},
+		{"1.000.00", 0, false}, // the same mark for thousands and decimals: a typo
+		{"100.000.0", 0, false},
 		{"12000.", 0, false},
 		{"1.500,5", 0, false}, // mixed separators
 		{"1,500.000", 0, false},

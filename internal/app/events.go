@@ -106,6 +106,15 @@ func (a *App) updateEvent(ctx context.Context, e *model.Event) error {
 		if err := tx.UpdateEvent(ctx, e); err != nil {
 			return err
 		}
+		if !before.StartsAt.Equal(e.StartsAt) {
+			// A reminder queued with the old time must not go: the scheduler queues it
+			// again with the new one (its key holds the start). Were the event moved
+			// back before the new one left, the old key's reminder, cancelled, would not
+			// go again: a rare case (queued mail leaves within seconds) left as it is.
+			if _, err := tx.CancelQueuedEventMail(ctx, e.ID, nil, reminderKinds); err != nil {
+				return err
+			}
+		}
 		more = before.Capacity > 0 && (e.Capacity == 0 || e.Capacity > before.Capacity)
 		if !more {
 			return nil
@@ -150,6 +159,11 @@ func (a *App) SetEventStatus(ctx context.Context, actor Actor, id int64, to mode
 		e.Status, changed = to, true
 		if err := tx.UpdateEvent(ctx, e); err != nil {
 			return err
+		}
+		if to == model.EventCancelled || to == model.EventArchived {
+			if _, err := tx.CancelQueuedEventMail(ctx, e.ID, nil, reminderKinds); err != nil {
+				return err
+			}
 		}
 		// Back from a cancellation, seats freed or added meanwhile (promote gives none
 		// to a cancelled event) go to the waitlist first.

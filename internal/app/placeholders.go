@@ -69,7 +69,10 @@ func ExpandPlaceholders(src string, vals map[string]string) (ExpandedBody, error
 	md := expand(src, func(name string) string {
 		v := oneLine(vals[name])
 		if urlPlaceholders[name] && safeURLRe.MatchString(v) {
-			return v
+			// In angle brackets: an autolink as it stands, a link's destination inside
+			// [label](…), and whole either way. Bare, the Markdown autolinker drops a
+			// trailing "_" that a token may end with, and the link goes to another page.
+			return "<" + v + ">"
 		}
 		return escapeMarkdown(v)
 	})

@@ -99,3 +99,21 @@ func FuzzExpandPlaceholders(f *testing.F) {
 		}
 	})
 }
+
+// TestURLPlaceholdersStayWhole: a token may end with "_", which Markdown's autolinking
+// would leave out of the link; bare or as a link's destination, the URL stays whole.
+func TestURLPlaceholdersStayWhole(t *testing.T) {
+	url := "https://relais.example.tg/t/AbCd-Ef_"
+	for _, src := range []string{"Votre billet : {ticket_url}", "[Votre billet]({ticket_url})", "Billet : {ticket_url}."} {
+		got, err := app.ExpandPlaceholders(src, map[string]string{"ticket_url": url})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(got.HTML), `href="`+url+`"`) {
+			t.Errorf("%q: %s", src, got.HTML)
+		}
+		if !strings.Contains(got.Text, url) {
+			t.Errorf("%q, text: %s", src, got.Text)
+		}
+	}
+}

@@ -170,6 +170,12 @@ func (a *App) changeStatus(ctx context.Context, actor Actor, regID int64, to mod
 			return err
 		}
 		a.audit(ctx, tx, actor, "registration."+string(to), "registration", r.ID, &ev.ID, string(from)+" → "+string(r.Status))
+		if r.Status != model.RegConfirmed {
+			// A reminder queued while they were confirmed must not follow the news.
+			if _, err := tx.CancelQueuedEventMail(ctx, ev.ID, &r.ContactID, reminderKinds); err != nil {
+				return err
+			}
+		}
 		if from == model.RegConfirmed && to != model.RegConfirmed {
 			if err := a.promote(ctx, tx, ev, now); err != nil {
 				return err

@@ -194,6 +194,9 @@ func dueReminder(offs []ReminderOffset, ev *model.Event, now time.Time) (Reminde
 	return best, bestAt, found
 }
 
+// reminderKinds are the kinds of the reminders' messages.
+var reminderKinds = []string{"event_reminder"}
+
 func reminderKey(ev *model.Event, off ReminderOffset) (prefix, suffix string) {
 	return fmt.Sprintf("remind:%d:", ev.ID), fmt.Sprintf(":%s:%d", off.Name, ev.StartsAt.Unix())
 }

@@ -207,6 +207,18 @@ func (s *Store) CancelQueuedMail(ctx context.Context, contactID int64, kinds []s
 	return res.RowsAffected, wrap(res.Error, "cancel queued mail")
 }
 
+// CancelQueuedEventMail cancels an event's messages of these kinds that have not left
+// yet: all of them, or with contactID set only that person's (a reminder queued before a
+// cancellation or a change of date must not go). It returns how many.
+func (s *Store) CancelQueuedEventMail(ctx context.Context, eventID int64, contactID *int64, kinds []string) (int64, error) {
+	q := s.w(ctx).Model(&model.Message{}).Where("event_id = ? AND status = ? AND kind IN ?", eventID, model.MessageQueued, kinds)
+	if contactID != nil {
+		q = q.Where("contact_id = ?", *contactID)
+	}
+	res := q.Update("status", model.MessageCancelled)
+	return res.RowsAffected, wrap(res.Error, "cancel queued event mail")
+}
+
 // CancelQueuedMailByKey cancels the messages with these idempotency keys that have not
 // left yet, and returns how many.
 func (s *Store) CancelQueuedMailByKey(ctx context.Context, keys []string) (int64, error) {

@@ -205,6 +205,9 @@ func (s *Server) apiCreateRegistration(c echo.Context) error {
 		return err
 	}
 	in, fields := body.registrationInput(questions)
+	if in.Lang == "" {
+		in.Lang = ev.Lang // as the organizer's form does: the session's language
+	}
 	if len(fields) > 0 {
 		return model.FieldErrors(fields)
 	}

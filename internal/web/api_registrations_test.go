@@ -186,3 +186,24 @@ func TestAPIRegistrations(t *testing.T) {
 		})
 	}
 }
+
+// TestAPIRegistrationTakesTheSessionLanguage: without "language", a registration added
+// through the API gets its emails in the session's language, as from the organizer's form.
+func TestAPIRegistrationTakesTheSessionLanguage(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	ctx := context.Background()
+	ev := e.regEvent("English session", 0, model.ModeOpen)
+	ev.Lang = "en"
+	if err := e.app.SaveEvent(ctx, app.Actor{Name: "test"}, ev); err != nil {
+		t.Fatal(err)
+	}
+	r := e.client().api("POST", "/api/v1/events/"+itoa(ev.ID)+"/registrations", e.token(model.RoleOrganizer),
+		`{"first_name":"John","last_name":"Doe","email":"john@example.org"}`)
+	if r.StatusCode != 201 {
+		t.Fatalf("create: %d %s", r.StatusCode, r.body)
+	}
+	reg, err := e.app.Store.FindRegistration(ctx, decodeReg(t, r).ID)
+	if err != nil || reg.Lang != "en" {
+		t.Fatalf("language %q (%v), want en", reg.Lang, err)
+	}
+}

@@ -319,9 +319,10 @@
         if (r.result === 'link_ended') return sent.delete(batch[i].nonce);
         if (r.registration) upsert(r.registration, r.checked_in_at || r.registration.checked_in_at, r.by);
         if (!r.conflict) return;
-        if (r.result === 'ok' || r.result === 'already_checked_in') return conflicts.push(fmt(M.conflict, { name: who(r.registration) }));
+        if (r.result === 'ok' || r.result === 'already_checked_in') return conflicts.push(fmt(M.conflict, { name: who(r.registration || roster.items[batch[i].registration_id]) }));
         refused = true;
-        conflicts.unshift(fmt(M.refused, { name: who(r.registration) || batch[i].code || '', why: M[r.result] || r.result }));
+        // An ended link's answers name nobody: the page's own roster may still.
+        conflicts.unshift(fmt(M.refused, { name: who(r.registration || roster.items[batch[i].registration_id]) || batch[i].code || '', why: M[r.result] || r.result }));
       });
       const kept = batch.length - sent.size;
       queue = queue.filter(x => !sent.has(x.nonce));
@@ -341,7 +342,7 @@
     } finally {
       syncing = false;
     }
-    if (queue.length && !ended) sync();
+    if (queue.length && (!ended || lateSync)) sync();
   }
 
   async function undo() {
