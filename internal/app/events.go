@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"path"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -135,6 +136,12 @@ var allowedTransitions = map[model.EventStatus][]model.EventStatus{
 	model.EventArchived:  {model.EventDraft},
 }
 
+// StatusChangeAllowed says whether organizers may move an event from one status to
+// another (SetEventStatus refuses the others).
+func StatusChangeAllowed(from, to model.EventStatus) bool {
+	return from == to || slices.Contains(allowedTransitions[from], to)
+}
+
 // SetEventStatus publishes, unpublishes (back to draft), cancels or archives an event.
 func (a *App) SetEventStatus(ctx context.Context, actor Actor, id int64, to model.EventStatus) (*model.Event, error) {
 	var e *model.Event
@@ -149,11 +156,7 @@ func (a *App) SetEventStatus(ctx context.Context, actor Actor, id int64, to mode
 		if e.Status == to {
 			return nil
 		}
-		ok := false
-		for _, s := range allowedTransitions[e.Status] {
-			ok = ok || s == to
-		}
-		if !ok {
+		if !StatusChangeAllowed(e.Status, to) {
 			return model.Errorf(model.EConflict, "error.status_change")
 		}
 		e.Status, changed = to, true

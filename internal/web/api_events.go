@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"relais/internal/app"
 	"relais/internal/model"
 	"relais/internal/store"
 )
@@ -154,6 +155,10 @@ func (s *Server) apiUpdateEvent(c echo.Context) error {
 	var w eventWritable
 	if err := decodeJSON(c, &w); err != nil {
 		return err
+	}
+	if w.Status != nil && !app.StatusChangeAllowed(e.Status, *w.Status) {
+		// Refused before anything is saved: the request is applied whole or not at all.
+		return model.Errorf(model.EConflict, "error.status_change")
 	}
 	w.apply(e)
 	ctx := c.Request().Context()

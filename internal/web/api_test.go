@@ -218,3 +218,21 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		t.Fatalf("openapi.yaml out of step with the router\nundocumented routes: %v\ndocumented but not routed: %v", missing, extra)
 	}
 }
+
+// TestAPIEventPatchIsWhole: a PATCH whose status change is refused changes nothing,
+// not even the fields sent with it.
+func TestAPIEventPatchIsWhole(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	ctx := context.Background()
+	ev := e.regEvent("Session archivée", 0, model.ModeOpen)
+	if _, err := e.app.SetEventStatus(ctx, app.Actor{Name: "t"}, ev.ID, model.EventArchived); err != nil {
+		t.Fatal(err)
+	}
+	r := e.client().api("PATCH", "/api/v1/events/"+itoa(ev.ID), e.token(model.RoleOrganizer), `{"title":"Autre titre","status":"published"}`)
+	if r.StatusCode != http.StatusConflict {
+		t.Fatalf("PATCH: %d %s", r.StatusCode, r.body)
+	}
+	if got, err := e.app.Store.FindEventByID(ctx, ev.ID); err != nil || got.Title != "Session archivée" {
+		t.Fatalf("the title changed although the request was refused: %q %v", got.Title, err)
+	}
+}
