@@ -288,9 +288,12 @@ func ErasedEmail(id int64) string {
 
 // EraseContact anonymises a contact in one transaction: its identity, contact details,
 // notes, channels and tags go; its registrations stay (so that statistics keep counting
-// them) without their answers; its invitations stay without their notes; the emails
-// sent to it keep their metadata but lose their address, bodies and attachments, and
-// those not sent yet are cancelled. newToken replaces the unsubscribe token. Erasing an
+// them) without their answers and rejection reasons, as the retention rule leaves them;
+// its coverage stays (platform, reach, status) without its address and titles; its
+// invitations stay without their notes; the emails sent to it, by contact or by address,
+// keep their metadata but lose their address, bodies and attachments, and those not sent
+// yet are cancelled; the campaign tests written for it lose their subject and bodies;
+// the audit log stops naming it. newToken replaces the unsubscribe token. Erasing an
 // erased contact does nothing.
 func (s *Store) EraseContact(ctx context.Context, id int64, newToken string) (*model.Contact, error) {
 	var c model.Contact
@@ -302,7 +305,7 @@ func (s *Store) EraseContact(ctx context.Context, id int64, newToken string) (*m
 			return nil
 		}
 		now := tx.now()
-		oldEmail := c.Email
+		old := c
 		c = model.Contact{ID: c.ID, Email: ErasedEmail(c.ID), FirstName: ErasedName, Lang: c.Lang,
 			UnsubscribedAt: c.UnsubscribedAt, UnsubscribeToken: newToken, ErasedAt: &now,
 			CreatedAt: c.CreatedAt, UpdatedAt: now}
@@ -310,6 +313,14 @@ func (s *Store) EraseContact(ctx context.Context, id int64, newToken string) (*m
 			c.UnsubscribedAt = &now
 		}
 		c.RefreshSearch()
+		// The audit log and the campaign tests are found by what they say about the
+		// person, so they go before the rows that say it.
+		if err := tx.eraseAudit(&old); err != nil {
+			return err
+		}
+		if err := tx.eraseCampaignTests(ctx, &old); err != nil {
+			return err
+		}
 		if err := tx.db.Select("*").Save(&c).Error; err != nil {
 			return err
 		}
@@ -319,41 +330,122 @@ func (s *Store) EraseContact(ctx context.Context, id int64, newToken string) (*m
 			}
 		}
 		if err := tx.db.Model(&model.Registration{}).Where("contact_id = ?", id).
-			Update("answers", "{}").Error; err != nil {
+			Updates(map[string]any{"answers": "{}", "reject_reason": ""}).Error; err != nil {
 			return err
 		}
 		if err := tx.db.Model(&model.Invitation{}).Where("contact_id = ?", id).
 			Updates(map[string]any{"note": "", "decline_reason": ""}).Error; err != nil {
 			return err
 		}
-		mine := tx.db.Model(&model.Message{}).Where("contact_id = ? OR to_email = ?", id, oldEmail)
-		var msgIDs []int64
-		if err := mine.Pluck("id", &msgIDs).Error; err != nil {
+		// The address must stay unique per event: it becomes one that names the row.
+		if err := tx.db.Exec(`UPDATE coverages SET url = 'https://erased.invalid/coverage/' || CAST(id AS TEXT),
+	title = '', page_title = '', check_error = '', check_status = ?, check_claimed_until = NULL
+	WHERE contact_id = ? OR registration_id IN (SELECT id FROM registrations WHERE contact_id = ?)`,
+			model.CheckSkipped, id, id).Error; err != nil {
 			return err
 		}
-		for start := 0; start < len(msgIDs); start += contactsChunk {
-			chunk := msgIDs[start:min(start+contactsChunk, len(msgIDs))]
-			if err := tx.db.Where("message_id IN ?", chunk).Delete(&model.Attachment{}).Error; err != nil {
-				return err
-			}
-			if err := tx.db.Model(&model.Message{}).Where("id IN ?", chunk).Updates(map[string]any{
-				"to_email": c.Email, "to_name": ErasedName, "headers": "", "subject": "", // a campaign's subject may name them
-			}).Error; err != nil {
-				return err
-			}
-			if err := tx.db.Exec("UPDATE message_bodies SET html_body = '', text_body = '', template_id = NULL, vals = '' WHERE message_id IN ?", chunk).Error; err != nil {
-				return err
-			}
-			if err := tx.db.Model(&model.Message{}).Where("id IN ? AND status IN ?", chunk,
-				[]model.MessageStatus{model.MessageQueued, model.MessageFailed}).
-				Updates(map[string]any{"status": model.MessageCancelled, "claimed_until": nil}).Error; err != nil {
-				return err
-			}
+		var msgIDs []int64
+		if err := tx.db.Model(&model.Message{}).Where("contact_id = ? OR LOWER(to_email) = LOWER(?)", id, old.Email).
+			Pluck("id", &msgIDs).Error; err != nil {
+			return err
 		}
-		return nil
+		return tx.eraseMessages(msgIDs, map[string]any{"to_email": c.Email, "to_name": ErasedName})
 	})
 	if err != nil {
 		return nil, wrap(err, "erase contact")
 	}
 	return &c, nil
+}
+
+// eraseAudit stops the audit log naming the contact: the name it acted under (accepting
+// or declining an invitation) becomes ErasedName, and the address of its coverage goes
+// from the entries about it.
+func (s *Store) eraseAudit(c *model.Contact) error {
+	about := `(object_type = 'contact' AND object_id = @id)
+	OR (object_type = 'invitation' AND object_id IN (SELECT id FROM invitations WHERE contact_id = @id))
+	OR (object_type = 'registration' AND object_id IN (SELECT id FROM registrations WHERE contact_id = @id))`
+	if name := c.Name(); name != "" {
+		err := s.db.Model(&model.AuditEntry{}).Where("actor_id IS NULL AND actor_name = @name AND ("+about+")",
+			map[string]any{"id": c.ID, "name": name}).Update("actor_name", ErasedName).Error
+		if err != nil {
+			return err
+		}
+	}
+	return s.db.Model(&model.AuditEntry{}).
+		Where("object_type = 'coverage' AND object_id IN (SELECT id FROM coverages WHERE contact_id = ?)", c.ID).
+		Update("detail", "").Error
+}
+
+// eraseCampaignTests empties the campaign tests written for the contact. They went to
+// an organizer, with no link to the contact, so they are found by content: a test of an
+// event the contact belongs to whose subject or bodies hold its address, phone, first or
+// last name, or the token of one of its personal links. A test written for a namesake may go too; it is a copy for the organizer.
+func (s *Store) eraseCampaignTests(ctx context.Context, c *model.Contact) error {
+	var ms []*model.Message
+	err := s.db.Select("id, subject").Where("contact_id IS NULL AND idempotency_key LIKE 'camptest:%'").
+		Where(`event_id IN (SELECT event_id FROM registrations WHERE contact_id = @id
+	UNION SELECT event_id FROM invitations WHERE contact_id = @id)`, map[string]any{"id": c.ID}).
+		Find(&ms).Error
+	if err != nil {
+		return err
+	}
+	// Its personal links hold the tokens of its registrations and invitations.
+	var tokens []string
+	if err := s.db.Model(&model.Registration{}).Where("contact_id = ? AND manage_token <> ''", c.ID).
+		Pluck("manage_token", &tokens).Error; err != nil {
+		return err
+	}
+	var invTokens []string
+	if err := s.db.Model(&model.Invitation{}).Where("contact_id = ? AND token <> ''", c.ID).
+		Pluck("token", &invTokens).Error; err != nil {
+		return err
+	}
+	var terms []string
+	for _, t := range append([]string{c.Email, c.Phone, c.FirstName, c.LastName}, append(tokens, invTokens...)...) {
+		if t = strings.ToLower(strings.TrimSpace(t)); len([]rune(t)) >= 2 {
+			terms = append(terms, t)
+		}
+	}
+	var ids []int64
+	for _, m := range ms {
+		if err := s.loadBodies(ctx, m); err != nil {
+			return err
+		}
+		text := strings.ToLower(m.Subject + "\n" + m.HTMLBody + "\n" + m.TextBody)
+		for _, t := range terms {
+			if strings.Contains(text, t) {
+				ids = append(ids, m.ID)
+				break
+			}
+		}
+	}
+	return s.eraseMessages(ids, nil)
+}
+
+// eraseMessages empties messages of what may name their recipient (subject, headers,
+// bodies, attachments, the server's last answer), applies changes, and cancels those
+// not sent yet.
+func (s *Store) eraseMessages(ids []int64, changes map[string]any) error {
+	for start := 0; start < len(ids); start += contactsChunk {
+		chunk := ids[start:min(start+contactsChunk, len(ids))]
+		if err := s.db.Where("message_id IN ?", chunk).Delete(&model.Attachment{}).Error; err != nil {
+			return err
+		}
+		set := map[string]any{"headers": "", "subject": "", "last_error": ""} // a campaign's subject may name them
+		for k, v := range changes {
+			set[k] = v
+		}
+		if err := s.db.Model(&model.Message{}).Where("id IN ?", chunk).Updates(set).Error; err != nil {
+			return err
+		}
+		if err := s.db.Exec("UPDATE message_bodies SET html_body = '', text_body = '', template_id = NULL, vals = '' WHERE message_id IN ?", chunk).Error; err != nil {
+			return err
+		}
+		if err := s.db.Model(&model.Message{}).Where("id IN ? AND status IN ?", chunk,
+			[]model.MessageStatus{model.MessageQueued, model.MessageFailed}).
+			Updates(map[string]any{"status": model.MessageCancelled, "claimed_until": nil}).Error; err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -293,12 +293,13 @@ func (s *Server) handleAgendaUpdate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	it := &model.AgendaItem{ID: itemID, EventID: e.ID, StartTime: strings.TrimSpace(c.FormValue("start_time")),
-		Title: strings.TrimSpace(c.FormValue("title")), Speaker: strings.TrimSpace(c.FormValue("speaker"))}
-	if verr := it.Validate(); verr != nil {
+	it := &model.AgendaItem{ID: itemID, EventID: e.ID, StartTime: c.FormValue("start_time"),
+		Title: c.FormValue("title"), Speaker: c.FormValue("speaker")}
+	if err := s.app.UpdateAgendaItem(c.Request().Context(), actor(c), it); err != nil {
+		if me, ok := err.(*model.Error); !ok || me.Code != model.EInvalid {
+			return err
+		}
 		s.flash(c, "error", "error.invalid_form")
-	} else if err := s.app.Store.UpdateAgendaItem(c.Request().Context(), it); err != nil {
-		return err
 	}
 	return s.redirect(c, "/admin/events/"+strconv.FormatInt(e.ID, 10)+"#agenda")
 }
@@ -316,7 +317,7 @@ func (s *Server) handleAgendaMove(c echo.Context) error {
 	if c.FormValue("dir") == "up" {
 		dir = -1
 	}
-	if err := s.app.Store.MoveAgendaItem(c.Request().Context(), e.ID, itemID, dir); err != nil {
+	if err := s.app.MoveAgendaItem(c.Request().Context(), actor(c), e.ID, itemID, dir); err != nil {
 		return err
 	}
 	return s.redirect(c, "/admin/events/"+strconv.FormatInt(e.ID, 10)+"#agenda")
@@ -331,7 +332,7 @@ func (s *Server) handleAgendaDelete(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.app.Store.DeleteAgendaItem(c.Request().Context(), e.ID, itemID); err != nil {
+	if err := s.app.DeleteAgendaItem(c.Request().Context(), actor(c), e.ID, itemID); err != nil {
 		return err
 	}
 	return s.redirect(c, "/admin/events/"+strconv.FormatInt(e.ID, 10)+"#agenda")
@@ -374,7 +375,7 @@ func (s *Server) handleDocumentUpload(c echo.Context) error {
 		}
 		return err
 	}
-	s.flash(c, "ok", "document.added")
+	s.documentAddedFlash(c, e.ID)
 	return s.redirect(c, "/admin/events/"+strconv.FormatInt(e.ID, 10)+"#documents")
 }
 
@@ -387,7 +388,7 @@ func (s *Server) handleDocumentDelete(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.app.Store.DeleteDocument(c.Request().Context(), e.ID, docID); err != nil {
+	if err := s.app.DeleteDocument(c.Request().Context(), actor(c), e.ID, docID); err != nil {
 		return err
 	}
 	return s.redirect(c, "/admin/events/"+strconv.FormatInt(e.ID, 10)+"#documents")

@@ -112,11 +112,8 @@ func (s *Server) handleMailboxRetry(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.app.Store.RetryMessageNow(c.Request().Context(), id); err != nil {
+	if err := s.app.RetryMessage(c.Request().Context(), actor(c), id); err != nil {
 		return err
-	}
-	if s.app.Kick != nil {
-		s.app.Kick()
 	}
 	s.flash(c, "ok", "mailbox.retried")
 	return s.redirect(c, "/admin/mailbox/"+strconv.FormatInt(id, 10))
