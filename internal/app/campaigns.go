@@ -120,13 +120,9 @@ func (a *App) validateCampaign(ctx context.Context, c *model.Campaign) error {
 		args = map[string]any{"Names": strings.Join(unknown, ", "), "Known": placeholderList()}
 	}
 	if c.AttachPressKit {
-		docs, err := a.Store.ListDocuments(ctx, c.EventID)
+		size, err := a.pressKitSize(ctx, c.EventID)
 		if err != nil {
 			return err
-		}
-		var size int64
-		for _, d := range docs {
-			size += d.Size
 		}
 		if size > MaxPressKitAttachment {
 			fields["attach_press_kit"] = "campaign.error.press_kit_too_large"
@@ -140,6 +136,72 @@ func (a *App) validateCampaign(ctx context.Context, c *model.Campaign) error {
 		return nil
 	}
 	return &model.Error{Code: model.EInvalid, Message: msg, Fields: fields, Args: args}
+}
+
+// pressKitSize is the size of the event's documents together, as attached to each email.
+func (a *App) pressKitSize(ctx context.Context, eventID int64) (int64, error) {
+	docs, err := a.Store.ListDocuments(ctx, eventID)
+	if err != nil {
+		return 0, err
+	}
+	var size int64
+	for _, d := range docs {
+		size += d.Size
+	}
+	return size, nil
+}
+
+// campaignFailure turns a validation error of validateCampaign into the reason kept on a
+// refused campaign (model.CampaignFailure*); "" when err is not a validation error (the
+// database failed: worth trying again).
+func campaignFailure(err error) string {
+	me, ok := err.(*model.Error)
+	if !ok || me.Code != model.EInvalid {
+		return ""
+	}
+	if _, ok := me.Fields["attach_press_kit"]; ok {
+		return model.CampaignFailurePressKit
+	}
+	return model.CampaignFailureInvalid
+}
+
+// ScheduledCampaignProblem says why the scheduler would refuse a scheduled campaign if
+// its time came now (model.CampaignFailure*), "" when it would send it or the campaign
+// is not scheduled. Its page shows it, before the time.
+func (a *App) ScheduledCampaignProblem(ctx context.Context, c *model.Campaign) (string, error) {
+	if c.Status != model.CampaignScheduled {
+		return "", nil
+	}
+	err := a.validateCampaign(ctx, c)
+	if err == nil {
+		return "", nil
+	}
+	if reason := campaignFailure(err); reason != "" {
+		return reason, nil
+	}
+	return "", err
+}
+
+// ScheduledCampaignsOverPressKit returns the event's scheduled campaigns that attach the
+// press kit while it is over MaxPressKitAttachment: unless documents are removed or the
+// box unticked, the scheduler will refuse them at their time. A document upload warns
+// with them (the upload itself is kept: the press kit is also a download page).
+func (a *App) ScheduledCampaignsOverPressKit(ctx context.Context, eventID int64) ([]model.Campaign, error) {
+	size, err := a.pressKitSize(ctx, eventID)
+	if err != nil || size <= MaxPressKitAttachment {
+		return nil, err
+	}
+	camps, err := a.Store.ListCampaigns(ctx, eventID)
+	if err != nil {
+		return nil, err
+	}
+	var out []model.Campaign
+	for _, c := range camps {
+		if c.Status == model.CampaignScheduled && c.AttachPressKit {
+			out = append(out, c)
+		}
+	}
+	return out, nil
 }
 
 func unknownPlaceholderError(field string, names []string) error {
@@ -176,6 +238,11 @@ func (a *App) ScheduleCampaign(ctx context.Context, actor Actor, id int64, at ti
 	}
 	if err := a.Store.ScheduleCampaign(ctx, id, at); err != nil {
 		return err
+	}
+	if c.LastError != "" { // scheduled again: the old refusal no longer applies
+		if err := a.Store.ClearCampaignError(ctx, id); err != nil {
+			return err
+		}
 	}
 	a.audit(ctx, a.Store, actor, "campaign.schedule", "campaign", c.ID, &c.EventID, at.UTC().Format(time.RFC3339))
 	return nil
@@ -218,6 +285,11 @@ func (a *App) SendCampaign(ctx context.Context, actor Actor, id int64) (*Campaig
 		return nil, err
 	}
 	if claimed {
+		if c.LastError != "" {
+			if err := a.Store.ClearCampaignError(ctx, c.ID); err != nil {
+				return nil, err
+			}
+		}
 		a.audit(ctx, a.Store, actor, "campaign.send", "campaign", c.ID, &c.EventID, string(c.Segment))
 		// Once started, queuing goes on even if the request that started it ends.
 		if err := a.queueCampaign(context.WithoutCancel(ctx), c); err != nil {
@@ -634,15 +706,25 @@ func (a *App) sendDueCampaigns(ctx context.Context) error {
 			return err
 		}
 		if err := a.validateCampaign(ctx, c); err != nil {
-			// Validated when scheduled, but the press kit may have grown since: back to
-			// draft rather than retried forever, unless it had started (then it goes on).
+			reason := campaignFailure(err)
+			if reason == "" {
+				// The database failed, not the campaign: it stays claimed and is taken
+				// again once the lease has run out.
+				return err
+			}
+			// Validated when scheduled, but the press kit may have grown since (the
+			// upload warned). Unless it had started (then it goes on), it goes back to
+			// draft with the reason on it and in the audit log, rather than staying
+			// "scheduled" but blocked: a blocked campaign would go out by itself as soon
+			// as a document is removed, possibly days late, to people for whom it no
+			// longer fits; and it would be tried again at every tick. In draft, the
+			// organizer reads why on its page, fixes it and chooses a new time.
 			counts, cerr := a.Store.CountCampaignMessages(ctx, id)
 			if cerr != nil {
 				return cerr
 			}
 			if len(counts) == 0 {
-				a.Log.Error("scheduled campaign refused", "campaign", id, "err", err)
-				if err := a.Store.ReleaseCampaignToDraft(ctx, id); err != nil {
+				if err := a.refuseDueCampaign(ctx, c, reason, err); err != nil {
 					return err
 				}
 				continue
@@ -656,5 +738,28 @@ func (a *App) sendDueCampaigns(ctx context.Context) error {
 			return nil
 		}
 	}
+	return nil
+}
+
+// refuseDueCampaign puts a claimed scheduled campaign back to draft, unsent, keeping the
+// reason on it (its page shows it) and in the audit log.
+func (a *App) refuseDueCampaign(ctx context.Context, c *model.Campaign, reason string, cause error) error {
+	now := a.Now()
+	if err := a.Store.RefuseDueCampaign(ctx, c.ID, reason, now); err != nil {
+		return err
+	}
+	detail := "back to draft: " + cause.Error()
+	if reason == model.CampaignFailurePressKit {
+		size, err := a.pressKitSize(ctx, c.EventID)
+		if err != nil {
+			return err
+		}
+		detail = fmt.Sprintf("back to draft: press kit %.1f MB, over the %d MB limit", float64(size)/(1<<20), MaxPressKitAttachment>>20)
+	}
+	if c.ScheduledAt != nil {
+		detail += "; was due " + c.ScheduledAt.UTC().Format(time.RFC3339)
+	}
+	a.Log.Warn("scheduled campaign refused", "campaign", c.ID, "reason", reason, "err", cause)
+	a.audit(ctx, a.Store, Actor{Name: "scheduler"}, "campaign.refused", "campaign", c.ID, &c.EventID, detail)
 	return nil
 }

@@ -45,6 +45,14 @@ const (
 // Editable reports whether the campaign may still be changed (nothing was queued yet).
 func (s CampaignStatus) Editable() bool { return s == CampaignDraft || s == CampaignScheduled }
 
+// Why the scheduler refused a campaign at its time (Campaign.LastError): message keys.
+const (
+	// CampaignFailurePressKit: the press kit grew past the attachment limit.
+	CampaignFailurePressKit = "campaign.error.press_kit_too_large"
+	// CampaignFailureInvalid: the campaign no longer passes its checks otherwise.
+	CampaignFailureInvalid = "campaigns.failure.invalid"
+)
+
 // Limits of a campaign's text.
 const (
 	MaxCampaignSubject = 200
@@ -67,8 +75,13 @@ type Campaign struct {
 	ClaimedUntil *time.Time `json:"-"`
 	CreatedBy    *int64     `json:"created_by"`
 	SentAt       *time.Time `json:"sent_at"` // when every message was queued
-	CreatedAt    time.Time  `json:"created_at"`
-	UpdatedAt    time.Time  `json:"updated_at"`
+	// LastError is why the scheduler did not send the campaign at its time (a message
+	// key, translated on its page: CampaignFailure*), "" when nothing went wrong;
+	// LastErrorAt is when. Both are cleared when it is scheduled or sent again.
+	LastError   string     `json:"last_error"`
+	LastErrorAt *time.Time `json:"last_error_at"`
+	CreatedAt   time.Time  `json:"created_at"`
+	UpdatedAt   time.Time  `json:"updated_at"`
 }
 
 // Validate checks the fields an organizer writes; placeholders are checked by the app.

@@ -383,3 +383,19 @@ func (s *Store) ReleaseCampaignToDraft(ctx context.Context, id int64) error {
 		Updates(map[string]any{"status": model.CampaignDraft, "scheduled_at": nil, "claimed_until": nil, "updated_at": s.now()}).Error
 	return wrap(err, "release campaign")
 }
+
+// RefuseDueCampaign takes a campaign the caller claimed back to draft, unsent, keeping
+// why (a message key, model.CampaignFailure*) and when, for its page.
+func (s *Store) RefuseDueCampaign(ctx context.Context, id int64, reason string, at time.Time) error {
+	err := s.w(ctx).Model(&model.Campaign{}).Where("id = ? AND status = ?", id, model.CampaignSending).
+		Updates(map[string]any{"status": model.CampaignDraft, "scheduled_at": nil, "claimed_until": nil,
+			"last_error": reason, "last_error_at": dbTime(at), "updated_at": s.now()}).Error
+	return wrap(err, "refuse campaign")
+}
+
+// ClearCampaignError forgets why a campaign was last refused (it is scheduled or sent again).
+func (s *Store) ClearCampaignError(ctx context.Context, id int64) error {
+	err := s.w(ctx).Model(&model.Campaign{}).Where("id = ? AND last_error <> ''", id).
+		Updates(map[string]any{"last_error": "", "last_error_at": nil}).Error
+	return wrap(err, "clear campaign error")
+}

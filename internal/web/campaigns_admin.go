@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -44,10 +45,12 @@ func (s *Server) adminCampaign(c echo.Context) (*model.Event, *model.Campaign, e
 	return e, camp, nil
 }
 
-// campaignRow is a campaign with its progress, for the list.
+// campaignRow is a campaign with its progress, for the list. Blocked: a scheduled
+// campaign the scheduler would refuse now (the press kit is over the limit).
 type campaignRow struct {
 	model.Campaign
 	Progress *app.CampaignProgress
+	Blocked  bool
 }
 
 func (s *Server) handleCampaigns(c echo.Context) error {
@@ -60,13 +63,21 @@ func (s *Server) handleCampaigns(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	over, err := s.app.ScheduledCampaignsOverPressKit(ctx, e.ID)
+	if err != nil {
+		return err
+	}
+	blocked := map[int64]bool{}
+	for _, c := range over {
+		blocked[c.ID] = true
+	}
 	rows := make([]campaignRow, len(camps))
 	for i := range camps {
 		p, err := s.app.CampaignProgress(ctx, &camps[i])
 		if err != nil {
 			return err
 		}
-		rows[i] = campaignRow{Campaign: camps[i], Progress: p}
+		rows[i] = campaignRow{Campaign: camps[i], Progress: p, Blocked: blocked[camps[i].ID]}
 	}
 	p := s.page(c, "campaigns.title")
 	p.Nav = "events"
@@ -307,6 +318,14 @@ func (s *Server) handleCampaign(c echo.Context) error {
 	p.Data["Progress"] = progress
 	p.Data["RecipientCount"] = int(progress.Recipients)
 	p.Data["Me"] = currentUser(c)
+	p.Data["PressKitMB"] = app.MaxPressKitAttachment >> 20
+	// Why the scheduler would refuse it at its time if nothing changes (before), and why
+	// it did (camp.LastError, after: the campaign is back to draft).
+	problem, err := s.app.ScheduledCampaignProblem(ctx, camp)
+	if err != nil {
+		return err
+	}
+	p.Data["Problem"] = problem
 	if camp.Status.Editable() {
 		contact := previewContact(c)
 		preview, err := s.app.PreviewCampaign(ctx, camp, contact)
@@ -469,4 +488,29 @@ func (s *Server) notifyOffer(c echo.Context, e *model.Event) int64 {
 		return 0
 	}
 	return n
+}
+
+// documentAddedFlash says a press-kit document was added and, when the press kit is now
+// over the attachment limit, which scheduled campaigns attaching it will not go out at
+// their time (the upload is kept: it also serves the download page).
+func (s *Server) documentAddedFlash(c echo.Context, eventID int64) {
+	over, err := s.app.ScheduledCampaignsOverPressKit(c.Request().Context(), eventID)
+	if err != nil {
+		s.log.Error("campaigns over the press kit limit", "event", eventID, "err", err)
+	}
+	if len(over) == 0 {
+		s.flash(c, "ok", "document.added")
+		return
+	}
+	lang := langOf(c)
+	quote := "“%s”"
+	if lang == "fr" {
+		quote = "« %s »"
+	}
+	subjects := make([]string, len(over))
+	for i, camp := range over {
+		subjects[i] = fmt.Sprintf(quote, camp.Subject)
+	}
+	s.flashMessage(c, "error", s.i18n.N(lang, "document.added_over_limit", len(over),
+		"MB", app.MaxPressKitAttachment>>20, "Subjects", strings.Join(subjects, ", ")))
 }

@@ -21,6 +21,7 @@ func All() []*gormigrate.Migration {
 		m0006LighterIndexes(),
 		m0007BodyTemplates(),
 		m0008EndedSessions(),
+		m0009CampaignFailure(),
 	}
 }
 
