@@ -124,3 +124,79 @@ func TestScheduledCampaignRefusedForAGrownPressKitSaysWhy(t *testing.T) {
 		})
 	}
 }
+
+// TestScheduledCampaignOfACancelledSessionDoesNotGoOut: a follow-up scheduled for a
+// session cancelled before its time is announced blocked, then goes back to draft
+// unsent with the reason; sent by hand, it goes; for a session brought back, a
+// campaign scheduled again goes at its time.
+func TestScheduledCampaignOfACancelledSessionDoesNotGoOut(t *testing.T) {
+	for _, driver := range storetest.Drivers(t) {
+		t.Run(driver, func(t *testing.T) {
+			a, clk := campApp(t, driver)
+			ctx := context.Background()
+			actor := app.Actor{Name: "Afi"}
+			ev := campEvent(t, a, clk.Now().Add(48*time.Hour))
+			ama := campContact(t, a, "ama", "fr")
+			campRegister(t, a, ev, ama, model.RegConfirmed, false, time.Time{})
+			camp, err := a.CreateCampaign(ctx, actor, ev.ID, app.CampaignInput{Segment: model.SegRegistered,
+				Subject: "Rappel {first_name}", Body: "À demain."})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := a.ScheduleCampaign(ctx, actor, camp.ID, clk.Now().Add(24*time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := a.SetEventStatus(ctx, actor, ev.ID, model.EventCancelled); err != nil {
+				t.Fatal(err)
+			}
+			c, _ := a.Store.FindCampaign(ctx, camp.ID)
+			if p, err := a.ScheduledCampaignProblem(ctx, c); err != nil || p != model.CampaignFailureEventCancelled {
+				t.Fatalf("problem before the time: %q %v", p, err)
+			}
+			clk.Add(25 * time.Hour)
+			for range 2 {
+				if err := a.Tick(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			c, _ = a.Store.FindCampaign(ctx, camp.ID)
+			if c.Status != model.CampaignDraft || c.LastError != model.CampaignFailureEventCancelled {
+				t.Fatalf("campaign of a cancelled session: %+v", c)
+			}
+			if n, err := a.Store.CountCampaignMessages(ctx, camp.ID); err != nil || len(n) != 0 {
+				t.Fatalf("messages: %v %v", n, err)
+			}
+			// The organizer may still write to them by hand.
+			if _, err := a.SendCampaign(ctx, actor, camp.ID); err != nil {
+				t.Fatal(err)
+			}
+			if c, _ = a.Store.FindCampaign(ctx, camp.ID); c.Status != model.CampaignSent || c.LastError != "" {
+				t.Fatalf("sent by hand: %+v", c)
+			}
+			// Brought back to draft then published: a new scheduled campaign goes.
+			if _, err := a.SetEventStatus(ctx, actor, ev.ID, model.EventDraft); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := a.SetEventStatus(ctx, actor, ev.ID, model.EventPublished); err != nil {
+				t.Fatal(err)
+			}
+			again, err := a.CreateCampaign(ctx, actor, ev.ID, app.CampaignInput{Segment: model.SegRegistered,
+				Subject: "La session est maintenue", Body: "Bonjour."})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := a.ScheduleCampaign(ctx, actor, again.ID, clk.Now().Add(time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+			clk.Add(2 * time.Hour)
+			for range 2 {
+				if err := a.Tick(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if c, _ = a.Store.FindCampaign(ctx, again.ID); c.Status != model.CampaignSent {
+				t.Fatalf("campaign of the session brought back: %+v", c)
+			}
+		})
+	}
+}

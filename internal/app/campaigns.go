@@ -162,7 +162,28 @@ func campaignFailure(err error) string {
 	if _, ok := me.Fields["attach_press_kit"]; ok {
 		return model.CampaignFailurePressKit
 	}
+	if me.Message == model.CampaignFailureEventCancelled || me.Message == model.CampaignFailureEventArchived {
+		return me.Message
+	}
 	return model.CampaignFailureInvalid
+}
+
+// closedEventRefusal is why a scheduled campaign of a cancelled or archived session
+// must not go out by itself at its time: a follow-up or a reminder written for the
+// session as planned. The organizer may still send it by hand; if the session is
+// brought back, it goes at its time.
+func (a *App) closedEventRefusal(ctx context.Context, c *model.Campaign) error {
+	ev, err := a.Store.FindEventByID(ctx, c.EventID)
+	if err != nil {
+		return err
+	}
+	switch ev.Status {
+	case model.EventCancelled:
+		return model.Errorf(model.EInvalid, model.CampaignFailureEventCancelled)
+	case model.EventArchived:
+		return model.Errorf(model.EInvalid, model.CampaignFailureEventArchived)
+	}
+	return nil
 }
 
 // ScheduledCampaignProblem says why the scheduler would refuse a scheduled campaign if
@@ -172,7 +193,10 @@ func (a *App) ScheduledCampaignProblem(ctx context.Context, c *model.Campaign) (
 	if c.Status != model.CampaignScheduled {
 		return "", nil
 	}
-	err := a.validateCampaign(ctx, c)
+	err := a.closedEventRefusal(ctx, c)
+	if err == nil {
+		err = a.validateCampaign(ctx, c)
+	}
 	if err == nil {
 		return "", nil
 	}
@@ -705,7 +729,11 @@ func (a *App) sendDueCampaigns(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := a.validateCampaign(ctx, c); err != nil {
+		err = a.closedEventRefusal(ctx, c)
+		if err == nil {
+			err = a.validateCampaign(ctx, c)
+		}
+		if err != nil {
 			reason := campaignFailure(err)
 			if reason == "" {
 				// The database failed, not the campaign: it stays claimed and is taken
@@ -749,7 +777,12 @@ func (a *App) refuseDueCampaign(ctx context.Context, c *model.Campaign, reason s
 		return err
 	}
 	detail := "back to draft: " + cause.Error()
-	if reason == model.CampaignFailurePressKit {
+	switch reason {
+	case model.CampaignFailureEventCancelled:
+		detail = "back to draft: the session is cancelled"
+	case model.CampaignFailureEventArchived:
+		detail = "back to draft: the session is archived"
+	case model.CampaignFailurePressKit:
 		size, err := a.pressKitSize(ctx, c.EventID)
 		if err != nil {
 			return err

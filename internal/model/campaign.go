@@ -51,6 +51,10 @@ const (
 	CampaignFailurePressKit = "campaign.error.press_kit_too_large"
 	// CampaignFailureInvalid: the campaign no longer passes its checks otherwise.
 	CampaignFailureInvalid = "campaigns.failure.invalid"
+	// CampaignFailureEventCancelled, CampaignFailureEventArchived: the session was
+	// cancelled or archived after the campaign was scheduled.
+	CampaignFailureEventCancelled = "campaigns.failure.event_cancelled"
+	CampaignFailureEventArchived  = "campaigns.failure.event_archived"
 )
 
 // Limits of a campaign's text.

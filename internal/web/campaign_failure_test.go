@@ -71,3 +71,32 @@ func TestPressKitOverLimitWarnsAndShowsTheRefusal(t *testing.T) {
 		})
 	}
 }
+
+// TestCancelledSessionBlocksItsScheduledCampaigns: once the session is cancelled, its
+// scheduled follow-up says it will not go out, on its page and in the list.
+func TestCancelledSessionBlocksItsScheduledCampaigns(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	ctx := context.Background()
+	org := e.login(model.RoleOrganizer)
+	ev := e.publishedEvent(0, model.ModeOpen)
+	e.campPeople(ev, 1, [2]string{"Kafui", "fr"})
+	actor := app.Actor{Name: "test"}
+	camp, err := e.app.CreateCampaign(ctx, actor, ev.ID, app.CampaignInput{Segment: model.SegRegistered,
+		Subject: "Rappel", Body: "À demain."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.app.ScheduleCampaign(ctx, actor, camp.ID, time.Now().Add(24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	list := "/admin/events/" + itoa(ev.ID) + "/campaigns"
+	if r := org.get(list); strings.Contains(r.body, "⚠ bloquée") {
+		t.Fatal("blocked before the cancellation")
+	}
+	if _, err := e.app.SetEventStatus(ctx, actor, ev.ID, model.EventCancelled); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, org.get(list+"/"+itoa(camp.ID)), http.StatusOK, "Cette relance ne partira pas à l’heure prévue.",
+		"La session a été annulée : une relance programmée ne part pas d’elle-même.")
+	expect(t, org.get(list), http.StatusOK, "⚠ bloquée")
+}

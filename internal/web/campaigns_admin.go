@@ -46,7 +46,8 @@ func (s *Server) adminCampaign(c echo.Context) (*model.Event, *model.Campaign, e
 }
 
 // campaignRow is a campaign with its progress, for the list. Blocked: a scheduled
-// campaign the scheduler would refuse now (the press kit is over the limit).
+// campaign the scheduler would refuse now (the press kit is over the limit, or the
+// session is cancelled or archived).
 type campaignRow struct {
 	model.Campaign
 	Progress *app.CampaignProgress
@@ -70,6 +71,11 @@ func (s *Server) handleCampaigns(c echo.Context) error {
 	blocked := map[int64]bool{}
 	for _, c := range over {
 		blocked[c.ID] = true
+	}
+	if e.Status == model.EventCancelled || e.Status == model.EventArchived {
+		for _, c := range camps { // the scheduler will not send them (app.closedEventRefusal)
+			blocked[c.ID] = c.Status == model.CampaignScheduled
+		}
 	}
 	rows := make([]campaignRow, len(camps))
 	for i := range camps {
