@@ -11,16 +11,26 @@ import (
 // directly, out of the audit log; they go through here so that each is recorded with
 // the staff member who made it.
 
+// AddAgendaItem validates and appends an agenda item.
+func (a *App) AddAgendaItem(ctx context.Context, actor Actor, it *model.AgendaItem) error {
+	return a.saveAgendaItem(ctx, actor, it, "agenda.add", a.Store.AddAgendaItem)
+}
+
 // UpdateAgendaItem validates and saves an item of the event's agenda.
 func (a *App) UpdateAgendaItem(ctx context.Context, actor Actor, it *model.AgendaItem) error {
+	return a.saveAgendaItem(ctx, actor, it, "agenda.update", a.Store.UpdateAgendaItem)
+}
+
+func (a *App) saveAgendaItem(ctx context.Context, actor Actor, it *model.AgendaItem, action string,
+	save func(context.Context, *model.AgendaItem) error) error {
 	it.Title, it.Speaker, it.StartTime = strings.TrimSpace(it.Title), strings.TrimSpace(it.Speaker), strings.TrimSpace(it.StartTime)
 	if err := it.Validate(); err != nil {
 		return err
 	}
-	if err := a.Store.UpdateAgendaItem(ctx, it); err != nil {
+	if err := save(ctx, it); err != nil {
 		return err
 	}
-	a.audit(ctx, a.Store, actor, "agenda.update", "agenda_item", it.ID, &it.EventID, it.Title)
+	a.audit(ctx, a.Store, actor, action, "agenda_item", it.ID, &it.EventID, it.Title)
 	return nil
 }
 

@@ -218,19 +218,6 @@ func trimSlug(s string, n int) string {
 	return strings.Trim(s, "-")
 }
 
-// AddAgendaItem validates and appends an agenda item.
-func (a *App) AddAgendaItem(ctx context.Context, actor Actor, it *model.AgendaItem) error {
-	it.Title, it.Speaker, it.StartTime = strings.TrimSpace(it.Title), strings.TrimSpace(it.Speaker), strings.TrimSpace(it.StartTime)
-	if err := it.Validate(); err != nil {
-		return err
-	}
-	if err := a.Store.AddAgendaItem(ctx, it); err != nil {
-		return err
-	}
-	a.audit(ctx, a.Store, actor, "agenda.add", "agenda_item", it.ID, &it.EventID, it.Title)
-	return nil
-}
-
 // Document upload checks: the type is detected from the content, never from the name.
 func detectDocumentType(name string, data []byte) (string, bool) {
 	ct := http.DetectContentType(data)
