@@ -118,6 +118,7 @@ type CSVRow struct {
 // Fatal problems with a file: nothing is imported.
 var (
 	errImportEmpty   = &model.Error{Code: model.EInvalid, Message: "contacts.import.error.empty"}
+	errImportUnread  = &model.Error{Code: model.EInvalid, Message: "contacts.import.error.unreadable"}
 	errImportBinary  = &model.Error{Code: model.EInvalid, Message: "contacts.import.error.binary"}
 	errImportXLSX    = &model.Error{Code: model.EInvalid, Message: "contacts.import.error.xlsx"}
 	errImportTooBig  = &model.Error{Code: model.ETooLarge, Message: "contacts.import.error.too_large"}
@@ -155,6 +156,10 @@ func ParseContactsCSV(data []byte) (*CSVFile, error) {
 	r := csv.NewReader(strings.NewReader(text))
 	r.Comma = f.Separator
 	r.FieldsPerRecord = -1
+	// `"Kafui", "Adjo"`: a space after the separator, before a quoted cell, as files
+	// written by hand or by some tools have. Not with tabs: the reader would take an
+	// empty cell's tab for a space to skip.
+	r.TrimLeadingSpace = !unicode.IsSpace(f.Separator)
 	for {
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
@@ -183,10 +188,67 @@ func ParseContactsCSV(data []byte) (*CSVFile, error) {
 		}
 		f.Rows = append(f.Rows, CSVRow{Line: line, Cells: rec})
 	}
+	if f.Header == nil && len(f.Malformed) > 0 {
+		// Not empty: a quote left open (often on the first line) swallowed the rest.
+		return nil, errImportUnread
+	}
 	if f.Header == nil {
 		return nil, errImportEmpty
 	}
+	f.skipTitleRows()
 	return f, nil
+}
+
+// titleRowsMax is how far down the file a header is looked for below title lines.
+const titleRowsMax = 10
+
+// skipTitleRows moves the header down when the file opens with title lines ("Liste des
+// blogueurs 2026", a date…), as spreadsheets often do: when the first line names no
+// email column and one of the next lines reads as a header that does, that line is
+// the header and what is above it is not read.
+func (f *CSVFile) skipTitleRows() {
+	if hasEmailColumn(f.Header) {
+		return
+	}
+	for i, row := range f.Rows[:min(len(f.Rows), titleRowsMax)] {
+		if len(row.Cells) > maxImportColumns || !looksLikeHeader(row.Cells) {
+			continue
+		}
+		f.Header, f.HeaderAt, f.Rows = trimCells(row.Cells), row.Line, f.Rows[i+1:]
+		kept := f.Malformed[:0]
+		for _, m := range f.Malformed {
+			if m.Line > row.Line {
+				kept = append(kept, m)
+			}
+		}
+		f.Malformed = kept
+		return
+	}
+}
+
+// looksLikeHeader reports whether a line of the file names an email column and at
+// least one other field, and holds no address: a contact's line that mentions
+// "email" in its notes is not a header.
+func looksLikeHeader(cells []string) bool {
+	named := 0
+	for _, c := range cells {
+		if strings.Contains(c, "@") {
+			return false
+		}
+		if guessField(c) != FieldIgnore {
+			named++
+		}
+	}
+	return named >= 2 && hasEmailColumn(cells)
+}
+
+func hasEmailColumn(header []string) bool {
+	for _, h := range header {
+		if guessField(h) == FieldEmail {
+			return true
+		}
+	}
+	return false
 }
 
 // decodeCSVText turns the file's bytes into text: UTF-8 (a byte order mark is dropped),
@@ -243,10 +305,12 @@ func looksBinary(data []byte) bool {
 }
 
 // detectSeparator picks ";", "," or tab: the one that appears most often, outside
-// quotes, in the first non-empty line (";" wins a tie: French Excel is the usual source).
+// quotes, in the first non-empty line that holds one (";" wins a tie: French Excel is
+// the usual source). A title typed above the header holds none; past titleRowsMax
+// lines, the file has one column.
 func detectSeparator(text string) rune {
 	counts := map[rune]int{}
-	quoted, seen := false, false
+	quoted, seen, lines := false, false, 0
 	for _, r := range text {
 		if r == '"' {
 			quoted = !quoted
@@ -257,7 +321,11 @@ func detectSeparator(text string) rune {
 		}
 		if r == '\n' {
 			if seen {
-				break
+				lines++
+				if len(counts) > 0 || lines > titleRowsMax {
+					break
+				}
+				seen = false
 			}
 			continue
 		}
@@ -303,6 +371,8 @@ var headerNames = map[string]string{
 	"nomdefamille": FieldLastName, "familyname": FieldLastName,
 	"nomcomplet": FieldFullName, "nometprenom": FieldFullName, "nometprenoms": FieldFullName, "prenometnom": FieldFullName,
 	"nomprenom": FieldFullName, "nomprenoms": FieldFullName, "prenomnom": FieldFullName, "fullname": FieldFullName,
+	"prenomsetnom": FieldFullName, "prenomsetnoms": FieldFullName, "prenomsnom": FieldFullName, "prenomsnoms": FieldFullName,
+	"prenometnoms": FieldFullName, "prenomnoms": FieldFullName,
 	"name": FieldFullName, "noms": FieldFullName, "blogueur": FieldFullName, "blogueuse": FieldFullName,
 	"nomdublogueur": FieldFullName, "nomdelablogueuse": FieldFullName, "influenceur": FieldFullName,
 	"email": FieldEmail, "mail": FieldEmail, "courriel": FieldEmail, "adresseemail": FieldEmail, "adressemail": FieldEmail,
@@ -366,15 +436,20 @@ func guessField(h string) string {
 			best = name
 		}
 	}
-	if best != "" {
-		return headerNames[best]
-	}
+	contained := FieldIgnore
 	for _, hc := range headerContains {
 		if strings.Contains(k, hc[0]) {
-			return hc[1]
+			contained = hc[1]
+			break
 		}
 	}
-	return FieldIgnore
+	if best != "" {
+		// "Lien Facebook", "Site TikTok": the address of a channel, not of the blog.
+		if f := headerNames[best]; f != FieldBlogURL || !strings.HasPrefix(contained, channelPrefix) {
+			return f
+		}
+	}
+	return contained
 }
 
 // GuessMapping proposes a field for each column from its header. A field goes to the
@@ -463,7 +538,16 @@ func readContact(cells []string, mapping []string) (model.Contact, *ImportLine) 
 		if f == FieldIgnore || i >= len(cells) {
 			continue
 		}
-		v := strings.TrimSpace(cells[i])
+		// Invisible characters that copying from a web page, WhatsApp or a phone's
+		// contacts leaves in a cell (zero width space, direction marks around a number)
+		// go at the ends of every cell and anywhere in an address or a number: kept,
+		// they make a valid number unreadable, and an address that looks like one of the
+		// directory but is another, which no mail reaches.
+		v := strings.TrimFunc(cells[i], func(r rune) bool { return unicode.IsSpace(r) || unicode.Is(unicode.Cf, r) })
+		if f == FieldEmail || f == FieldPhone || f == FieldBlogURL || f == FieldAudience || f == FieldLanguage ||
+			strings.HasPrefix(f, channelPrefix) {
+			v = dropFormatChars(v)
+		}
 		// A cell that a spreadsheet export protected against formulas ("'+228 90…").
 		if len(v) > 1 && v[0] == '\'' && strings.ContainsRune("=+-@", rune(v[1])) {
 			v = v[1:]
@@ -531,6 +615,16 @@ func readContact(cells []string, mapping []string) (model.Contact, *ImportLine) 
 		}
 	}
 	return c, nil
+}
+
+// dropFormatChars removes the invisible formatting characters (Unicode class Cf) of s.
+func dropFormatChars(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.Is(unicode.Cf, r) {
+			return -1
+		}
+		return r
+	}, s)
 }
 
 // cleanEmail reads "mailto:a@b.tg" and "Ama <a@b.tg>" as a@b.tg, lower-cased.

@@ -76,6 +76,13 @@ func (in *ContactInput) validate(f map[string]string) {
 	for _, p := range []*string{&in.FirstName, &in.LastName, &in.Email, &in.Phone, &in.Outlet, &in.BlogURL, &in.City, &in.Audience} {
 		*p = oneLineText(*p)
 	}
+	// An address or a number pasted from a web page or WhatsApp may carry invisible
+	// characters (a zero width space, direction marks around "+228…"): they would make
+	// a valid number refused, and an address no mail reaches, apart from the same one
+	// already in the directory.
+	for _, p := range []*string{&in.Email, &in.Phone, &in.BlogURL, &in.Audience} {
+		*p = dropFormatChars(*p)
+	}
 	trim := func(p *string, field string, max int, required bool) {
 		*p = strings.TrimSpace(*p)
 		if *p == "" && required {

@@ -49,7 +49,7 @@ func ParseCoverageLinks(text string) (urls []string, dups []string, invalid []In
 			switch {
 			case msg != "":
 				invalid = append(invalid, InvalidLink{Line: i + 1, Text: clip(field, 200), Message: msg})
-			case seen[u]:
+			case seen[otherScheme(u)] || seen[u]:
 				dups = append(dups, u)
 			default:
 				seen[u] = true
@@ -61,6 +61,19 @@ func ParseCoverageLinks(text string) (urls []string, dups []string, invalid []In
 		}
 	}
 	return urls, dups, invalid
+}
+
+// otherScheme is a normalised address with http and https swapped: the same
+// publication, which a blogger may paste once with each (a site that redirects one to
+// the other, a link copied from a share button). It is a duplicate, not a second item.
+func otherScheme(u string) string {
+	if rest, ok := strings.CutPrefix(u, "https://"); ok {
+		return "http://" + rest
+	}
+	if rest, ok := strings.CutPrefix(u, "http://"); ok {
+		return "https://" + rest
+	}
+	return u
 }
 
 // looksLikeLink tells the words of a pasted text that are meant as web addresses,
@@ -160,8 +173,20 @@ func (a *App) SubmitCoverageLinks(ctx context.Context, r *model.Registration, te
 		return nil, model.FieldErrors(map[string]string{"links": "coverage.error.too_many"})
 	}
 	out := &CoverageSubmission{Duplicates: dups, Invalid: invalid}
+	twins := make([]string, len(urls))
+	for i, u := range urls {
+		twins[i] = otherScheme(u)
+	}
+	recorded, err := a.Store.CoverageURLsOf(ctx, r.EventID, twins)
+	if err != nil {
+		return nil, err
+	}
 	regID := r.ID
-	for _, u := range urls {
+	for i, u := range urls {
+		if recorded[twins[i]] { // recorded with the other scheme
+			out.Duplicates = append(out.Duplicates, u)
+			continue
+		}
 		c := model.Coverage{EventID: r.EventID, ContactID: r.ContactID, RegistrationID: &regID, URL: u,
 			Platform: model.PlatformFromURL(u), Reach: reach, SubmittedBy: model.SubmittedByBlogger,
 			Status: model.CoverageSubmitted}

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"html/template"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -172,6 +173,14 @@ func (s *Server) confirmedByName(c echo.Context, eventID int64) ([]store.RosterE
 	if err != nil {
 		return nil, err
 	}
+	// In the order of the alphabet as people read it, as the directory sorts: the
+	// database may compare bytes (SQLite, PostgreSQL with the C collation), which puts
+	// "Ékué" after "Zinsou", and "de Souza" after "Zinsou" too.
+	keys := make(map[int64]string, len(rows))
+	for _, r := range rows {
+		keys[r.ID] = model.FoldText(strings.TrimSpace(r.LastName + " " + r.FirstName))
+	}
+	sort.SliceStable(rows, func(i, j int) bool { return keys[rows[i].ID] < keys[rows[j].ID] })
 	out := make([]store.RosterEntry, len(rows))
 	for i := range rows {
 		out[i].RegistrationRow = rows[i]

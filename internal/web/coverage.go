@@ -50,10 +50,21 @@ func (s *Server) handleTicketCoverage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.limitForm(c); err != nil {
-		return err
-	}
 	links, reach := c.FormValue("links"), strings.TrimSpace(c.FormValue("reach"))
+	if err := s.limitForm(c); err != nil {
+		if c.Get(formRateFlood) != nil {
+			return err
+		}
+		// Attendees at the venue share its Wi-Fi's address: the links come back as
+		// pasted, with the reason under them, rather than an error page that loses them.
+		p, perr := s.ticketPage(c, r, ev)
+		if perr != nil {
+			return perr
+		}
+		p.Form.Values = map[string]string{"links": links, "reach": reach}
+		p.Form.Errors = map[string]string{"links": model.ErrorMessage(err)}
+		return s.render(c, http.StatusTooManyRequests, "ticket", p)
+	}
 	res, err := s.app.SubmitCoverageLinks(ctx, r, links, reach)
 	if err != nil {
 		me, ok := err.(*model.Error)

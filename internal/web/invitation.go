@@ -94,14 +94,24 @@ func (s *Server) handleInvitationAccept(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.limitForm(c); err != nil {
-		return err
-	}
 	questions, err := s.app.Store.ListQuestions(ctx, v.Event.ID)
 	if err != nil {
 		return err
 	}
 	in, vals := bindRegistration(c, questions)
+	if err := s.limitForm(c); err != nil {
+		if c.Get(formRateFlood) != nil {
+			return err
+		}
+		// Invitees may share an address (a newsroom's, the venue's Wi-Fi): the form
+		// comes back as typed, with the reason, as on the event page.
+		me, _ := err.(*model.Error)
+		p, perr := s.invitationPage(c, v, vals, me)
+		if perr != nil {
+			return perr
+		}
+		return s.render(c, http.StatusTooManyRequests, "invitation", p)
+	}
 	res, err := s.app.AcceptInvitation(ctx, v.Invitation.Token, in)
 	if me, ok := err.(*model.Error); ok && (me.Code == model.EInvalid || me.Code == model.EConflict || me.Code == model.EForbidden) {
 		p, perr := s.invitationPage(c, v, vals, me)
@@ -111,6 +121,7 @@ func (s *Server) handleInvitationAccept(c echo.Context) error {
 		status := http.StatusUnprocessableEntity
 		if me.Code != model.EInvalid {
 			status = http.StatusConflict
+			p.Form.Error = registrationRefusal(p, v.Event, me)
 		}
 		return s.render(c, status, "invitation", p)
 	} else if err != nil {
@@ -127,7 +138,16 @@ func (s *Server) handleInvitationDecline(c echo.Context) error {
 		return err
 	}
 	if err := s.limitForm(c); err != nil {
-		return err
+		if c.Get(formRateFlood) != nil {
+			return err
+		}
+		p, perr := s.invitationPage(c, v, nil, nil)
+		if perr != nil {
+			return perr
+		}
+		p.Form.Values["reason"] = c.FormValue("reason")
+		p.Data["DeclineError"] = p.T(model.ErrorMessage(err))
+		return s.render(c, http.StatusTooManyRequests, "invitation", p)
 	}
 	base := "/i/" + v.Invitation.Token
 	_, err = s.app.Decline(c.Request().Context(), v.Invitation.Token, c.FormValue("reason"))

@@ -91,18 +91,26 @@ func (s *Server) registrationPage(c echo.Context, ev *model.Event, vals map[stri
 		p.Form.Errors = ferr.Fields
 		p.Form.Error = p.T(ferr.Message)
 	}
-	pageURL := s.cfg.BaseURL + "/e/" + ev.Slug
+	pageURL := s.eventURL(ev)
 	p.Data["URL"] = pageURL
 	p.Data["WhatsApp"] = "https://wa.me/?text=" + url.QueryEscape(ev.Title+" — "+p.Range(ev.StartsAt, ev.EndsAt)+" "+pageURL)
 	desc := ev.Summary
 	if desc == "" {
 		desc = ev.Theme
 	}
+	// The preview WhatsApp shows: when, where, what (an empty part is left out).
+	preview := p.Range(ev.StartsAt, ev.EndsAt)
+	if ev.VenueName != "" {
+		preview += " · " + ev.VenueName
+	}
+	if desc != "" {
+		preview += ". " + desc
+	}
+	// No og:image: Relais ships no sharing picture, and one that answers 404 leaves
+	// WhatsApp and Facebook previews with a broken image.
 	p.Meta = map[string]string{
-		"og:type": "website", "og:title": ev.Title, "og:url": pageURL,
-		"og:description": p.Range(ev.StartsAt, ev.EndsAt) + " · " + ev.VenueName + ". " + desc,
-		"og:image":       s.cfg.BaseURL + "/static/og.png", "twitter:card": "summary_large_image",
-		"description": desc,
+		"og:type": "website", "og:title": ev.Title, "og:url": pageURL, "og:description": preview,
+		"twitter:card": "summary", "description": desc,
 	}
 	if !ev.IsPublic() {
 		p.NoIndex = true
@@ -147,7 +155,7 @@ func (s *Server) handleRegister(c echo.Context) error {
 		if perr != nil {
 			return perr
 		}
-		p.Form.Error = p.T(me.Message)
+		p.Form.Error = registrationRefusal(p, ev, me)
 		return s.render(c, http.StatusConflict, "event", p)
 	} else if err != nil {
 		return err
@@ -192,6 +200,21 @@ func (s *Server) handleRegistered(c echo.Context) error {
 }
 
 func urlEscape(s string) string { return url.QueryEscape(s) }
+
+// eventURL is the public page of an event, absolute, for sharing. base_url may end
+// with a slash ("https://relais.example.tg/"): a doubled one made a link that is 404.
+func (s *Server) eventURL(ev *model.Event) string {
+	return strings.TrimRight(s.cfg.BaseURL, "/") + "/e/" + ev.Slug
+}
+
+// registrationRefusal is the text of a refused registration (closed, not yet open,
+// invite-only): the opening date goes into the message that names it.
+func registrationRefusal(p *Page, ev *model.Event, me *model.Error) string {
+	if ev.RegistrationOpensAt != nil {
+		return p.T(me.Message, "Date", p.DateTime(*ev.RegistrationOpensAt))
+	}
+	return p.T(me.Message)
+}
 
 // regFormTTL bounds how long the registration form's event and questions, once read,
 // are used for the registrations posted to it. A change made on this instance takes

@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"relais/internal/app"
+	"relais/internal/i18n"
 	"relais/internal/store"
 	"relais/internal/ticket"
 )
@@ -51,8 +52,16 @@ func (s *Server) reportCharts(p *Page, rep *app.Report) reportCharts {
 	}
 	desc := p.T("report.no_data")
 	if len(days) > 0 {
-		desc = p.T("report.per_day_desc", "Total", num(total), "From", rep.RegistrationsPerDay[0].Day,
-			"To", rep.RegistrationsPerDay[len(days)-1].Day, "Max", num(top))
+		// The days as the page's language writes them ("28 novembre 2026"), not as stored.
+		day := func(d string) string {
+			t, err := time.ParseInLocation("2006-01-02", d, p.loc)
+			if err != nil {
+				return d
+			}
+			return i18n.ShortDate(t.Add(12*time.Hour), p.loc, p.Lang)
+		}
+		desc = p.T("report.per_day_desc", "Total", num(total), "From", day(rep.RegistrationsPerDay[0].Day),
+			"To", day(rep.RegistrationsPerDay[len(days)-1].Day), "Max", num(top))
 	}
 	out.PerDay = columnChart("chart-per-day", p.T("report.per_day"), desc, days, num)
 	out.PerDay.LabelHeader, out.PerDay.ValueHeader = p.T("report.day"), p.T("report.count")
@@ -101,9 +110,31 @@ func (s *Server) handleReport(c echo.Context) error {
 	p.Data["Event"] = ev
 	p.Data["Report"] = rep
 	p.Data["Charts"] = s.reportCharts(p, rep)
-	p.Data["AttendancePct"] = strconv.FormatFloat(rep.AttendanceRate*100, 'f', 0, 64) + "\u00a0%"
+	p.Data["AttendancePct"] = attendancePct(p.Lang, rep)
 	p.Data["Statuses"] = stringsOf(registrationStatuses)
 	return s.render(c, http.StatusOK, "event_report", p)
+}
+
+// attendancePct writes the attendance rate as each language does ("67 %" in French,
+// "67%" in English), or a dash when no seat was confirmed: there is no rate then, and
+// "0 %" would read as if nobody came. Rounding never makes it 100 % while someone is
+// missing (199 of 200), nor 0 % once someone came.
+func attendancePct(lang string, rep *app.Report) string {
+	f := rep.Funnel
+	if f.Confirmed == 0 {
+		return "—"
+	}
+	pct := strconv.FormatFloat(rep.AttendanceRate*100, 'f', 0, 64)
+	switch {
+	case pct == "100" && f.Admitted < f.Confirmed:
+		pct = "99"
+	case pct == "0" && f.Admitted > 0:
+		pct = "1"
+	}
+	if lang == "fr" {
+		return pct + "\u00a0%"
+	}
+	return pct + "%"
 }
 
 // writeCSV sends a CSV file that French Excel opens as it is: UTF-8 with a byte order

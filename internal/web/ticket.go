@@ -66,7 +66,7 @@ func (s *Server) ticketPage(c echo.Context, r *model.Registration, ev *model.Eve
 	p.Data["Base"] = "/t/" + r.ManageToken
 	p.Data["Google"] = s.app.GoogleCalendarURL(ev)
 	p.Data["Past"] = ev.EndsAt.Before(s.app.Now())
-	p.Data["WhatsApp"] = "https://wa.me/?text=" + urlEscape(ev.Title+" — "+p.Range(ev.StartsAt, ev.EndsAt)+" "+s.cfg.BaseURL+"/e/"+ev.Slug)
+	p.Data["WhatsApp"] = "https://wa.me/?text=" + urlEscape(ev.Title+" — "+p.Range(ev.StartsAt, ev.EndsAt)+" "+s.eventURL(ev))
 	if err := s.ticketCoverage(c, p, r); err != nil { // coverage.go
 		return nil, err
 	}
@@ -119,7 +119,7 @@ func (s *Server) handleTicketCancelForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if !r.Active() {
+	if !r.Active() || ev.EndsAt.Before(s.app.Now()) {
 		return s.redirect(c, "/t/"+r.ManageToken)
 	}
 	p, err := s.ticketPage(c, r, ev)
@@ -129,10 +129,16 @@ func (s *Server) handleTicketCancelForm(c echo.Context) error {
 	return s.render(c, http.StatusOK, "ticket_cancel", p)
 }
 
+// handleTicketCancel cancels while the session has not ended; after it, as its ticket
+// page no longer offers to, the registration stays what it was (the attendance and
+// the report count it).
 func (s *Server) handleTicketCancel(c echo.Context) error {
-	r, _, err := s.holder(c)
+	r, ev, err := s.holder(c)
 	if err != nil {
 		return err
+	}
+	if ev.EndsAt.Before(s.app.Now()) {
+		return s.redirect(c, "/t/"+r.ManageToken)
 	}
 	if r.Active() {
 		if _, err := s.app.CancelRegistration(c.Request().Context(), app.Actor{Name: "holder"}, r.ID); err != nil {
