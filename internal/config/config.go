@@ -131,6 +131,8 @@ func Load(path string, getenv func(string) string) (Config, error) {
 	if err := k.UnmarshalWithConf("", &cfg, koanf.UnmarshalConf{Tag: "koanf", FlatPaths: true}); err != nil {
 		return cfg, fmt.Errorf("config: %s", cleanDecodeError(err))
 	}
+	// Links are written as BaseURL + "/path": one trailing slash would double it.
+	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	return cfg, cfg.Validate()
 }
 
@@ -163,6 +165,10 @@ func (c Config) Validate() error {
 	u, err := url.Parse(c.BaseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return bad("base_url", "%q must be an absolute http(s) URL such as https://relais.example.tg", c.BaseURL)
+	}
+	if strings.Trim(u.Path, "/") != "" || u.RawQuery != "" || u.Fragment != "" {
+		// Every page and link is served from the root of its host.
+		return bad("base_url", "%q must be the root of a host (no path): serve Relais from its own host name, such as https://relais.example.tg", c.BaseURL)
 	}
 	if _, _, err := ParseDatabase(c.Database); err != nil {
 		return bad("database", "%v", err)

@@ -40,6 +40,7 @@ func TestWrongValuesNameTheKey(t *testing.T) {
 		{"RELAIS_SMTP_URL", "smtp://host:99999", "smtp_url (RELAIS_SMTP_URL)"},
 		{"RELAIS_SMTP_URL", "smtp://host?tls=maybe", "smtp_url"},
 		{"RELAIS_BASE_URL", "localhost:8080", "base_url (RELAIS_BASE_URL)"},
+		{"RELAIS_BASE_URL", "https://gouv.tg/relais", "base_url (RELAIS_BASE_URL)"},
 		{"RELAIS_ADDR", "8080", "addr (RELAIS_ADDR)"},
 		{"RELAIS_SECRET_KEY", "short", "secret_key"},
 		{"RELAIS_MAIL_RATE", "fast", "mail_rate"},
@@ -55,6 +56,14 @@ func TestWrongValuesNameTheKey(t *testing.T) {
 	}
 	if _, err := Load("/nonexistent/relais.toml", env(nil)); err == nil {
 		t.Error("missing config file accepted")
+	}
+}
+
+// A base URL written with a trailing slash gives links without a double one.
+func TestBaseURLTrailingSlash(t *testing.T) {
+	c, err := Load("", env(map[string]string{"RELAIS_BASE_URL": "https://relais.example.tg/"}))
+	if err != nil || c.BaseURL != "https://relais.example.tg" {
+		t.Fatalf("%q %v", c.BaseURL, err)
 	}
 }
 
